@@ -1,0 +1,36 @@
+import { ConfigError, loadConfig, type Config, type ConfigOverrides } from '../config/index.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+
+export interface CommonOptions {
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+/** Loads config or exits with the one-line reason; the CLI never prints a stack for a bad setting. */
+export function configOrExit(overrides: ConfigOverrides): Config {
+  try {
+    return loadConfig(process.env, overrides);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(`configuration error: ${err.message}`, 2);
+    throw err;
+  }
+}
+
+export function cliLogger(config: Config): Logger {
+  return createLogger(config.log.level);
+}
+
+export function fail(message: string, code = 1): never {
+  process.stderr.write(`mailhelper: ${message}\n`);
+  process.exit(code);
+}
+
+/** Errors we expect (bad mode, locked instance, failed migration) print one line; anything else keeps its stack. */
+export function reportFatal(err: unknown): never {
+  const coded = err as { code?: string; message?: string };
+  if (err instanceof Error && typeof coded.code === 'string' && /^[A-Z_]+$/.test(coded.code)) {
+    fail(err.message);
+  }
+  process.stderr.write(`mailhelper: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,184 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The one typed configuration object. Built from the environment plus CLI flags, validated once at start. */
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  dataDir: string;
+  database: { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath: string | null; poolSize: number };
+  redisUrl: string | null;
+  http: { host: string; port: number; publicUrl: string | null; trustProxy: string[] };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  keys: { file: string | null; command: string | null; envKey: string | null };
+  monitoringToken: string | null;
+  allowPrivateMailHosts: boolean;
+  sessions: { idleMinutes: number; absoluteHours: number };
+  shutdownGraceSeconds: number;
+}
+
+/** Thrown for any invalid setting; the message is one line naming the variable and the problem. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', ''].includes(v), 'must be 1/0 or true/false')
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? null : v));
+
+/** IPv4/IPv6 addresses or CIDR ranges; "trust all" is refused so forwarded addresses cannot be spoofed. */
+const proxyList = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? [] : v.split(',').map((s) => s.trim()).filter(Boolean)))
+  .superRefine((list, ctx) => {
+    for (const entry of list) {
+      if (['true', '*', 'all', '0.0.0.0/0', '::/0'].includes(entry.toLowerCase())) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" would trust every address; list the proxy addresses instead` });
+      } else if (!/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(entry)) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not an IP address or CIDR range` });
+      }
+    }
+  });
+
+const urlText = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('production'),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: optionalText.default(null),
+  DB_POOL_SIZE: intIn(1, 200).default(10),
+  REDIS_URL: z.union([z.literal(''), urlText(['redis:', 'rediss:'])]).default(''),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: intIn(0, 65535).default(5003),
+  PUBLIC_URL: z.union([z.literal(''), urlText(['http:', 'https:'])]).default(''),
+  TRUST_PROXY: proxyList.default([]),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MASTER_KEY_FILE: optionalText.default(null),
+  MASTER_KEY_COMMAND: optionalText.default(null),
+  MASTER_KEY: optionalText.default(null),
+  MONITORING_TOKEN: optionalText.default(null),
+  ALLOW_PRIVATE_MAIL_HOSTS: bool.default(false),
+  SESSION_IDLE_MINUTES: intIn(1, 7 * 24 * 60).default(30),
+  SESSION_ABSOLUTE_HOURS: intIn(1, 24 * 365).default(12),
+  SHUTDOWN_GRACE_SECONDS: intIn(0, 3600).default(20),
+});
+
+export type EnvInput = Partial<Record<keyof z.input<typeof envSchema>, string>>;
+
+/** Flags from the CLI override the environment. */
+export interface ConfigOverrides {
+  host?: string;
+  port?: number | string;
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, overrides: ConfigOverrides = {}): Config {
+  const raw: Record<string, string | undefined> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = (env as Record<string, string | undefined>)[key];
+    if (value !== undefined) raw[key] = value;
+  }
+  if (overrides.host !== undefined) raw.HOST = overrides.host;
+  if (overrides.port !== undefined) raw.PORT = String(overrides.port);
+  if (overrides.dataDir !== undefined) raw.DATA_DIR = overrides.dataDir;
+  if (overrides.databaseUrl !== undefined) raw.DATABASE_URL = overrides.databaseUrl;
+
+  const parsed = envSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'configuration');
+    throw new ConfigError(`${name}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  const database = parseDatabaseUrl(e.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'mailhelper.db')}`);
+  const redisUrl = e.REDIS_URL === '' ? null : e.REDIS_URL;
+  if (database.dialect === 'sqlite' && redisUrl) {
+    throw new ConfigError(
+      'REDIS_URL: cannot be combined with a SQLite DATABASE_URL; use PostgreSQL for the Redis/BullMQ mode, or unset REDIS_URL',
+    );
+  }
+  return {
+    env: e.NODE_ENV,
+    dataDir,
+    database: { ...database, poolSize: e.DB_POOL_SIZE },
+    redisUrl,
+    http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL === '' ? null : e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: e.TRUST_PROXY },
+    log: { level: e.LOG_LEVEL },
+    keys: { file: e.MASTER_KEY_FILE, command: e.MASTER_KEY_COMMAND, envKey: e.MASTER_KEY },
+    monitoringToken: e.MONITORING_TOKEN,
+    allowPrivateMailHosts: e.ALLOW_PRIVATE_MAIL_HOSTS,
+    sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, absoluteHours: e.SESSION_ABSOLUTE_HOURS },
+    shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+  };
+}
+
+function parseDatabaseUrl(url: string): { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath: string | null } {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    try {
+      new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL: is not a valid postgres:// URL');
+    }
+    return { url, dialect: 'postgres', sqlitePath: null };
+  }
+  const match = /^(?:sqlite|file):(?:\/\/)?(.+)$/.exec(url);
+  if (match) {
+    const file = path.resolve(match[1]!);
+    return { url: `sqlite:${file}`, dialect: 'sqlite', sqlitePath: file };
+  }
+  throw new ConfigError('DATABASE_URL: must start with postgres://, postgresql:// or sqlite:');
+}
+
+/** The configuration as safe to print: secrets and credentials in URLs replaced. */
+export function redactConfig(config: Config): Record<string, unknown> {
+  const hidden = (v: string | null) => (v ? '[redacted]' : null);
+  return {
+    ...config,
+    database: { ...config.database, url: redactUrl(config.database.url) },
+    redisUrl: config.redisUrl ? redactUrl(config.redisUrl) : null,
+    keys: { file: config.keys.file, command: config.keys.command ? '[set]' : null, envKey: hidden(config.keys.envKey) },
+    monitoringToken: hidden(config.monitoringToken),
+  };
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

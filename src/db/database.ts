@@ -1,0 +1,73 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
+import pg from 'pg';
+import type { Database, Dialect } from './schema.js';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url: string;
+  dialect: Dialect;
+  sqlitePath: string | null;
+  poolSize: number;
+}
+
+/** SQLite DDL is transactional; Kysely's adapter says otherwise, so a failing migration would leave half a schema. */
+class TransactionalSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class TransactionalSqliteDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new TransactionalSqliteAdapter();
+  }
+}
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+/** pg returns int8 and count() as strings; our int8 values are epoch ms and counts, all below 2^53. */
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+export function openSqlite(file: string): SQLite.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const conn = new SQLite(file);
+  conn.pragma('journal_mode = WAL');
+  conn.pragma('foreign_keys = ON');
+  conn.pragma('busy_timeout = 5000');
+  conn.pragma('synchronous = NORMAL');
+  return conn;
+}
+
+export function createDatabase(options: DatabaseOptions): DatabaseHandle {
+  if (options.dialect === 'sqlite') {
+    if (!options.sqlitePath) throw new Error('sqlitePath is required for SQLite');
+    const conn = openSqlite(options.sqlitePath);
+    const db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: conn }) });
+    return { db, dialect: 'sqlite', close: () => db.destroy() };
+  }
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    types: pgTypes,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'mailhelper',
+  });
+  // An idle client that loses its server must not crash the process; the next query reports the failure.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', close: () => db.destroy() };
+}

@@ -1,0 +1,5 @@
+import { appSettings } from './0001-app-settings.js';
+import type { SchemaMigration } from './types.js';
+
+/** Every migration, in order. Names sort in this order; add new ones at the end. */
+export const migrations: SchemaMigration[] = [appSettings];

@@ -1,0 +1,19 @@
+import type { Kysely, Transaction } from 'kysely';
+
+/**
+ * Table types. Conventions (ARCHITECTURE.md "Data"): ids are UUIDv7 strings, times are epoch
+ * milliseconds as numbers, booleans are 0/1 numbers, binary content is a Buffer — identical on both dialects.
+ */
+export interface Database {
+  app_settings: AppSettingsTable;
+}
+
+export interface AppSettingsTable {
+  key: string;
+  value: string;
+  updated_at: number;
+}
+
+/** What repositories take: the database or an open transaction. No network I/O inside a transaction. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+export type Dialect = 'sqlite' | 'postgres';

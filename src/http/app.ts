@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/index.js';
+import type { DatabaseHandle } from '../db/database.js';
+import type { Logger } from '../observability/logger.js';
+import type { ReadinessRegistry } from '../observability/readiness.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { probeRoutes } from './routes/probes.js';
+
+export interface AppDeps {
+  config: Config;
+  database: DatabaseHandle;
+  logger: Logger;
+  readiness: ReadinessRegistry;
+  https?: { key: string | Buffer; cert: string | Buffer } | null;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const options: FastifyServerOptions & { https?: { key: string | Buffer; cert: string | Buffer } } = {
+    loggerInstance: deps.logger,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID();
+    },
+    // Only the listed proxies may set X-Forwarded-For; never "trust all".
+    trustProxy: deps.config.http.trustProxy.length > 0 ? deps.config.http.trustProxy : false,
+    bodyLimit: 1024 * 1024,
+  };
+  if (deps.https) options.https = deps.https;
+  const app = Fastify(options) as unknown as FastifyInstance;
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  registerErrorHandling(app);
+  await app.register(probeRoutes, { readiness: deps.readiness });
+  return app;
+}

@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import type { Config } from './config/index.js';
+import { createDatabase, type DatabaseHandle } from './db/database.js';
+import { acquireInstanceLock, type InstanceLock } from './db/instance-lock.js';
+import { assertSchemaCurrent, migrateUp } from './db/migrate.js';
+import type { Logger } from './observability/logger.js';
+import { ReadinessRegistry } from './observability/readiness.js';
+
+export type Role = 'serve' | 'web' | 'worker';
+
+export class ModeError extends Error {
+  readonly code = 'MODE_UNSUPPORTED';
+}
+
+export interface Runtime {
+  config: Config;
+  database: DatabaseHandle;
+  readiness: ReadinessRegistry;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens what every long-running process needs, enforcing the three supported modes:
+ * SQLite + embedded queue (one `serve` only), PostgreSQL + embedded queue, PostgreSQL + BullMQ.
+ */
+export async function openRuntime(config: Config, role: Role, logger: Logger): Promise<Runtime> {
+  if (config.database.dialect === 'sqlite' && role !== 'serve') {
+    throw new ModeError(
+      `\`mailhelper ${role}\` needs PostgreSQL (DATABASE_URL=postgres://…); with SQLite run \`mailhelper serve\`, which does everything in one process`,
+    );
+  }
+  let lock: InstanceLock | null = null;
+  if (config.database.dialect === 'sqlite') lock = acquireInstanceLock(config.dataDir);
+
+  const database = createDatabase(config.database);
+  try {
+    if (role === 'serve') {
+      const applied = await migrateUp(database.db, database.dialect);
+      if (applied.length > 0) logger.info({ migrations: applied }, 'applied database migrations');
+    } else {
+      await assertSchemaCurrent(database.db, database.dialect);
+    }
+  } catch (err) {
+    await database.close();
+    lock?.release();
+    throw err;
+  }
+
+  const readiness = new ReadinessRegistry();
+  readiness.register({
+    name: 'database',
+    check: async () => {
+      await sql`select 1`.execute(database.db);
+    },
+  });
+  readiness.register({ name: 'migrations', check: () => assertSchemaCurrent(database.db, database.dialect) });
+
+  return {
+    config,
+    database,
+    readiness,
+    logger,
+    async close() {
+      await database.close();
+      lock?.release();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type EnvInput } from '../../src/config/index.js';
+import { buildApp } from '../../src/http/app.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { ReadinessRegistry } from '../../src/observability/readiness.js';
+import { sql } from 'kysely';
+import { assertSchemaCurrent } from '../../src/db/migrate.js';
+import type { TestDatabase } from './db.js';
+
+/** The HTTP app on a test database, with the same readiness checks the runtime registers. */
+export async function buildTestApp(database: TestDatabase, env: EnvInput = {}): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry }> {
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, ...env });
+  const readiness = new ReadinessRegistry();
+  readiness.register({ name: 'database', check: async () => void (await sql`select 1`.execute(database.db)) });
+  readiness.register({ name: 'migrations', check: () => assertSchemaCurrent(database.db, database.dialect) });
+  const app = await buildApp({ config, database, readiness, logger: createLogger('silent') });
+  await app.ready();
+  return { app, readiness };
+}
