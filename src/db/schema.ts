@@ -6,6 +6,7 @@ import type { Kysely, Transaction } from 'kysely';
  */
 export interface Database {
   app_settings: AppSettingsTable;
+  users: UsersTable;
 }
 
 export interface AppSettingsTable {
@@ -17,3 +18,15 @@ export interface AppSettingsTable {
 /** What repositories take: the database or an open transaction. No network I/O inside a transaction. */
 export type Executor = Kysely<Database> | Transaction<Database>;
 export type Dialect = 'sqlite' | 'postgres';
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  role: 'admin' | 'user';
+  password_hash: string;
+  is_disabled: number;
+  language: string;
+  created_at: number;
+  updated_at: number;
+  password_changed_at: number;
+}

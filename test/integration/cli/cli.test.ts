@@ -48,7 +48,7 @@ describe('mailhelper CLI', () => {
       // Other CLI commands keep working on the same data while serve runs.
       const status = await runCli(['migrate', 'status'], { DATA_DIR: dataDir });
       expect(status.code).toBe(0);
-      expect(status.stdout).toMatch(/^applied {2}0001-app-settings$/m);
+      expect(status.stdout).toMatch(/^applied {2}0002-users$/m);
     } finally {
       expect(await first.stop()).toBe(0);
     }
@@ -94,7 +94,7 @@ describe('mailhelper CLI', () => {
     expect(fresh.stdout).toContain('"monitoringToken": "[redacted]"');
     expect(fresh.stderr).toMatch(/doctor: migrations failed: .*schema is behind/);
 
-    expect((await runCli(['migrate', 'up'], { DATA_DIR: dataDir })).stdout).toContain('applied: 0001-app-settings');
+    expect((await runCli(['migrate', 'up'], { DATA_DIR: dataDir })).stdout).toContain('applied: 0001-app-settings, 0002-users');
     const ok = await runCli(['doctor'], { DATA_DIR: dataDir });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('all checks passed');
