@@ -5,6 +5,7 @@ import { acquireInstanceLock, type InstanceLock } from './db/instance-lock.js';
 import { assertSchemaCurrent, migrateUp } from './db/migrate.js';
 import type { Logger } from './observability/logger.js';
 import { ReadinessRegistry } from './observability/readiness.js';
+import { createServices, type Services } from './services/index.js';
 
 export type Role = 'serve' | 'web' | 'worker';
 
@@ -17,6 +18,7 @@ export interface Runtime {
   database: DatabaseHandle;
   readiness: ReadinessRegistry;
   logger: Logger;
+  services: Services;
   close(): Promise<void>;
 }
 
@@ -56,11 +58,14 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
   });
   readiness.register({ name: 'migrations', check: () => assertSchemaCurrent(database.db, database.dialect) });
 
+  const services = createServices({ db: database.db, config });
+
   return {
     config,
     database,
     readiness,
     logger,
+    services,
     async close() {
       await database.close();
       lock?.release();

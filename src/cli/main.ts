@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerDoctor } from './doctor.js';
 import { registerMigrate } from './migrate.js';
 import { registerServe } from './serve.js';
+import { registerUsers } from './users.js';
 import { registerWorker } from './worker.js';
 
 const program = new Command()
@@ -25,5 +26,6 @@ registerServe(program, 'web');
 registerWorker(program);
 registerMigrate(program);
 registerDoctor(program);
+registerUsers(program);
 
 await program.parseAsync(process.argv);

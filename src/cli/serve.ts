@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildApp } from '../http/app.js';
 import { openRuntime, type Role } from '../runtime.js';
+import type { Services } from '../services/index.js';
 import { cliLogger, configOrExit, reportFatal } from './common.js';
 import { loadOrCreateTls } from './tls.js';
 
@@ -63,9 +64,20 @@ export function registerServe(program: Command, role: Extract<Role, 'serve' | 'w
         process.on('SIGTERM', () => void stop('SIGTERM'));
         process.on('SIGINT', () => void stop('SIGINT'));
         const address = await app.listen({ port: config.http.port, host: config.http.host });
+        await announceSetup(runtime.services, address);
         logger.info({ address, mode: `${config.database.dialect}${config.redisUrl ? '+redis' : '+embedded'}` }, `mailhelper ${role} listening`);
       } catch (err) {
         reportFatal(err);
       }
     });
+}
+
+/** While no admin exists, print where to create one and the one-time token for non-local browsers (console only, never the log). */
+async function announceSetup(services: Services, address: string): Promise<void> {
+  const token = await services.setup.issueToken();
+  if (!token) return;
+  process.stderr.write(
+    `\nFirst run: open ${address}/ to create the admin account.\n` +
+      `From another machine you need this one-time setup token: ${token}\n\n`,
+  );
 }

@@ -7,6 +7,10 @@ import type { Kysely, Transaction } from 'kysely';
 export interface Database {
   app_settings: AppSettingsTable;
   users: UsersTable;
+  sessions: SessionsTable;
+  auth_throttle: AuthThrottleTable;
+  rate_limits: RateLimitsTable;
+  audit_events: AuditEventsTable;
 }
 
 export interface AppSettingsTable {
@@ -29,4 +33,41 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   password_changed_at: number;
+  locked_until: number | null;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value; the value itself is never stored. The CSRF token is useless without the cookie. */
+  id_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  step_up_at: number | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface AuthThrottleTable {
+  key: string;
+  failures: number;
+  last_failure_at: number;
+  next_allowed_at: number;
+}
+
+export interface RateLimitsTable {
+  key: string;
+  window_start: number;
+  hits: number;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  user_id: string | null;
+  actor_id: string | null;
+  event: string;
+  ip: string | null;
+  details: string;
+  created_at: number;
 }

@@ -1,21 +1,29 @@
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../config/index.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReadinessRegistry } from '../observability/readiness.js';
+import type { Services } from '../services/index.js';
+import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
+import { authRoutes } from './routes/auth.js';
 import { probeRoutes } from './routes/probes.js';
+import { userRoutes } from './routes/users.js';
 
 export interface AppDeps {
   config: Config;
   database: DatabaseHandle;
   logger: Logger;
   readiness: ReadinessRegistry;
+  services: Services;
   https?: { key: string | Buffer; cert: string | Buffer } | null;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
   const options: FastifyServerOptions & { https?: { key: string | Buffer; cert: string | Buffer } } = {
     loggerInstance: deps.logger,
     genReqId: (req) => {
@@ -23,16 +31,51 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID();
     },
     // Only the listed proxies may set X-Forwarded-For; never "trust all".
-    trustProxy: deps.config.http.trustProxy.length > 0 ? deps.config.http.trustProxy : false,
+    trustProxy: config.http.trustProxy.length > 0 ? config.http.trustProxy : false,
     bodyLimit: 1024 * 1024,
   };
   if (deps.https) options.https = deps.https;
   const app = Fastify(options) as unknown as FastifyInstance;
 
+  // Only JSON bodies: a cross-site form or text/plain "simple request" can never reach a handler.
+  app.removeContentTypeParser('text/plain');
+
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
   registerErrorHandling(app);
+
+  const isHttps = Boolean(deps.https) || (config.http.publicUrl?.startsWith('https://') ?? false);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+      },
+    },
+    referrerPolicy: { policy: 'no-referrer' },
+    strictTransportSecurity: isHttps ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(cookie);
+  registerAuth(app, { services: deps.services, config });
+
   await app.register(probeRoutes, { readiness: deps.readiness });
+  await app.register(
+    async (api) => {
+      await api.register(authRoutes, { services: deps.services, config });
+      await api.register(userRoutes, { services: deps.services });
+    },
+    { prefix: '/api' },
+  );
   return app;
 }

@@ -1,0 +1,34 @@
+import type { Config } from '../config/index.js';
+import { createDatabase, type DatabaseHandle } from '../db/database.js';
+import { assertSchemaCurrent } from '../db/migrate.js';
+import { createServices, type Services } from '../services/index.js';
+
+export interface CliContext {
+  config: Config;
+  database: DatabaseHandle;
+  services: Services;
+  close(): Promise<void>;
+}
+
+/**
+ * What short-lived admin commands need. It takes no instance lock, so it works while `serve`
+ * runs on the same data; it refuses a schema that is not current instead of migrating.
+ */
+export async function openCliContext(config: Config): Promise<CliContext> {
+  const database = createDatabase({ ...config.database, poolSize: 2 });
+  try {
+    await assertSchemaCurrent(database.db, database.dialect);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const services = createServices({ db: database.db, config });
+  return { config, database, services, close: () => database.close() };
+}
+
+/** Reads a secret from standard input (piped), trimming one trailing newline. */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
