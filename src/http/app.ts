@@ -7,11 +7,23 @@ import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReadinessRegistry } from '../observability/readiness.js';
 import type { Services } from '../services/index.js';
-import { registerAuth } from './plugins/auth.js';
+import { registerAuth, type RouteAccess } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { authRoutes } from './routes/auth.js';
 import { probeRoutes } from './routes/probes.js';
 import { userRoutes } from './routes/users.js';
+
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteInfo[];
+  }
+}
 
 export interface AppDeps {
   config: Config;
@@ -36,6 +48,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   if (deps.https) options.https = deps.https;
   const app = Fastify(options) as unknown as FastifyInstance;
+
+  // Every route, for tests that must cover all of them (isolation harness, no state-changing GET).
+  const routeTable: RouteInfo[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: route.url, access: route.config?.access ?? (route.url.startsWith('/api/') ? 'user' : 'public') });
+    }
+  });
 
   // Only JSON bodies: a cross-site form or text/plain "simple request" can never reach a handler.
   app.removeContentTypeParser('text/plain');

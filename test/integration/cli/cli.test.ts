@@ -19,8 +19,8 @@ describe('mailhelper CLI', () => {
   it('every command has a useful --help', async () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
-    for (const cmd of ['serve', 'web', 'worker', 'migrate', 'doctor']) expect(top.stdout).toContain(cmd);
-    for (const cmd of [['serve'], ['web'], ['worker'], ['migrate'], ['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status'], ['doctor']]) {
+    for (const cmd of ['serve', 'web', 'worker', 'migrate', 'doctor', 'users']) expect(top.stdout).toContain(cmd);
+    for (const cmd of [['serve'], ['web'], ['worker'], ['migrate'], ['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status'], ['doctor'], ['users'], ['users', 'add']]) {
       const res = await runCli([...cmd, '--help']);
       expect(res.code, cmd.join(' ')).toBe(0);
       expect(res.stdout).toMatch(/Usage: mailhelper/);
