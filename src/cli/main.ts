@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDoctor } from './doctor.js';
+import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerServe } from './serve.js';
 import { registerWorker } from './worker.js';
@@ -25,5 +26,6 @@ registerServe(program, 'web');
 registerWorker(program);
 registerMigrate(program);
 registerDoctor(program);
+registerKeys(program);
 
 await program.parseAsync(process.argv);

@@ -7,6 +7,8 @@ import type { Kysely, Transaction } from 'kysely';
 export interface Database {
   app_settings: AppSettingsTable;
   users: UsersTable;
+  user_keys: UserKeysTable;
+  user_key_wraps: UserKeyWrapsTable;
 }
 
 export interface AppSettingsTable {
@@ -29,4 +31,19 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   password_changed_at: number;
+}
+
+/** A user's data key of one version (the key itself lives only wrapped, in user_key_wraps). */
+export interface UserKeysTable {
+  user_id: string;
+  version: number;
+  created_at: number;
+}
+
+export interface UserKeyWrapsTable {
+  user_id: string;
+  version: number;
+  master_key_id: string;
+  wrapped_key: Buffer;
+  created_at: number;
 }
