@@ -23,7 +23,13 @@ export async function keyDoctorChecks(config: Config, db: Executor | null, env: 
   try {
     const source = selectKeySource(config.keys, config.env, { mayGenerate: false, env });
     if (source.kind === 'default-file' && !fs.existsSync(source.file!)) {
-      checks.push({ name: 'master key', ok: true, detail: `none yet; \`mailhelper serve\` generates one at ${source.file}` });
+      // No key is fine for a new instance, but not for a database that already holds encrypted data.
+      const hasCanary = db ? (await userKeyRepository.canaries(db)).size > 0 : false;
+      checks.push(
+        hasCanary
+          ? { name: 'master key', ok: false, detail: `${source.file} is missing, but this database was encrypted with a master key: restore the key file from your backup` }
+          : { name: 'master key', ok: true, detail: `none yet; \`mailhelper serve\` generates one at ${source.file}` },
+      );
     } else {
       ring = await source.load();
       const where = source.kind === 'command' ? 'MASTER_KEY_COMMAND' : source.kind === 'env' ? 'MASTER_KEY (development only)' : source.describe;

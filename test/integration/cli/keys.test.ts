@@ -117,6 +117,11 @@ describe('mailhelper keys', () => {
     const doctor = await runCli(['doctor'], lost);
     expect(doctor.code).toBe(1);
     expect(doctor.stderr).toMatch(/doctor: key canary failed: the master key ring .* does not open this database's key canary/);
+
+    // With no key file at all, doctor does not offer to generate one for a database that has encrypted data.
+    const missing = await runCli(['doctor'], { ...env, XDG_CONFIG_HOME: tempDir() });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/doctor: master key failed: .*master\.key is missing, but this database was encrypted/);
   });
 
   it('doctor warns when the key file lies inside DATA_DIR; MASTER_KEY is refused in production', async () => {
