@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Config } from './config/index.js';
+import type { Crypto } from './crypto/crypto.js';
+import { loadConfiguredKeys, openCrypto } from './crypto/open-crypto.js';
 import { createDatabase, type DatabaseHandle } from './db/database.js';
 import { acquireInstanceLock, type InstanceLock } from './db/instance-lock.js';
 import { assertSchemaCurrent, migrateUp } from './db/migrate.js';
@@ -19,6 +21,8 @@ export interface Runtime {
   readiness: ReadinessRegistry;
   logger: Logger;
   services: Services;
+  /** Envelope encryption with this process's master key ring; reload it on SIGHUP. */
+  crypto: Crypto;
   close(): Promise<void>;
 }
 
@@ -32,6 +36,8 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
       `\`mailhelper ${role}\` needs PostgreSQL (DATABASE_URL=postgres://…); with SQLite run \`mailhelper serve\`, which does everything in one process`,
     );
   }
+  // The key ring loads first: a missing or broken key stops the start before anything is touched.
+  const keys = await loadConfiguredKeys(config, logger, { mayGenerate: role === 'serve' });
   let lock: InstanceLock | null = null;
   if (config.database.dialect === 'sqlite') lock = acquireInstanceLock(config.dataDir);
 
@@ -57,6 +63,8 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     },
   });
   readiness.register({ name: 'migrations', check: () => assertSchemaCurrent(database.db, database.dialect) });
+  const crypto = await openCrypto(keys, database.db, logger);
+  readiness.register({ name: 'keys', check: () => crypto.checkCanary() });
 
   const services = createServices({ db: database.db, config });
 
@@ -66,6 +74,7 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     readiness,
     logger,
     services,
+    crypto,
     async close() {
       await database.close();
       lock?.release();

@@ -13,7 +13,7 @@ export function registerDoctor(program: Command): void {
       console.log('effective configuration:');
       console.log(JSON.stringify(redactConfig(config), null, 2));
       const checks = await runDoctor(config);
-      for (const c of checks) console.log(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`);
+      for (const c of checks) console.log(`${c.ok ? (c.warn ? 'WARN' : 'ok  ') : 'FAIL'}  ${c.name}: ${c.detail}`);
       const firstFailure = checks.find((c) => !c.ok);
       if (firstFailure) {
         process.stderr.write(`mailhelper doctor: ${firstFailure.name} failed: ${firstFailure.detail}\n`);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDoctor } from './doctor.js';
+import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerServe } from './serve.js';
 import { registerUsers } from './users.js';
@@ -27,5 +28,6 @@ registerWorker(program);
 registerMigrate(program);
 registerDoctor(program);
 registerUsers(program);
+registerKeys(program);
 
 await program.parseAsync(process.argv);

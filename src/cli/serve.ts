@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { buildApp } from '../http/app.js';
+import { reloadKeysOnSighup } from '../crypto/open-crypto.js';
 import { openRuntime, type Role } from '../runtime.js';
 import type { Services } from '../services/index.js';
 import { cliLogger, configOrExit, reportFatal } from './common.js';
@@ -63,6 +64,7 @@ export function registerServe(program: Command, role: Extract<Role, 'serve' | 'w
         };
         process.on('SIGTERM', () => void stop('SIGTERM'));
         process.on('SIGINT', () => void stop('SIGINT'));
+        reloadKeysOnSighup(runtime.crypto, logger);
         const address = await app.listen({ port: config.http.port, host: config.http.host });
         await announceSetup(runtime.services, address);
         logger.info({ address, mode: `${config.database.dialect}${config.redisUrl ? '+redis' : '+embedded'}` }, `mailhelper ${role} listening`);

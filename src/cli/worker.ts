@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { reloadKeysOnSighup } from '../crypto/open-crypto.js';
 import { openRuntime } from '../runtime.js';
 import { cliLogger, configOrExit, reportFatal } from './common.js';
 
@@ -20,6 +21,7 @@ export function registerWorker(program: Command): void {
         };
         process.on('SIGTERM', () => void stop());
         process.on('SIGINT', () => void stop());
+        reloadKeysOnSighup(runtime.crypto, logger);
         // The job loop attaches here once the queue exists; until then the worker holds its connections open.
         setInterval(() => {}, 1 << 30);
       } catch (err) {

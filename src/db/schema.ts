@@ -11,6 +11,8 @@ export interface Database {
   auth_throttle: AuthThrottleTable;
   rate_limits: RateLimitsTable;
   audit_events: AuditEventsTable;
+  user_keys: UserKeysTable;
+  user_key_wraps: UserKeyWrapsTable;
 }
 
 export interface AppSettingsTable {
@@ -69,5 +71,20 @@ export interface AuditEventsTable {
   event: string;
   ip: string | null;
   details: string;
+  created_at: number;
+}
+
+/** A user's data key of one version (the key itself lives only wrapped, in user_key_wraps). */
+export interface UserKeysTable {
+  user_id: string;
+  version: number;
+  created_at: number;
+}
+
+export interface UserKeyWrapsTable {
+  user_id: string;
+  version: number;
+  master_key_id: string;
+  wrapped_key: Buffer;
   created_at: number;
 }

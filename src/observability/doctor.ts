@@ -3,10 +3,13 @@ import { sql } from 'kysely';
 import type { Config } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import { assertSchemaCurrent } from '../db/migrate.js';
+import { keyDoctorChecks } from '../crypto/doctor-checks.js';
 
 export interface DoctorCheck {
   name: string;
   ok: boolean;
+  /** Passed, but the operator should act (printed as WARN). */
+  warn?: boolean;
   detail: string;
 }
 
@@ -37,6 +40,8 @@ export async function runDoctor(config: Config): Promise<DoctorCheck[]> {
       await assertSchemaCurrent(handle.db, handle.dialect);
       return 'schema is current';
     });
+    const schemaCurrent = results.at(-1)?.ok === true;
+    results.push(...(await keyDoctorChecks(config, schemaCurrent ? handle.db : null)));
   } finally {
     await handle.close();
   }

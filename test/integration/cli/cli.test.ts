@@ -115,7 +115,10 @@ describe('mailhelper on PostgreSQL', () => {
   it.skipIf(state === 'skip')('web and worker refuse a schema that is behind until migrate up has run', async () => {
     if (state === 'fail') throw new Error((template as { error: string }).error);
     database = await createTestDatabase('postgres', { empty: true });
-    const env = { DATABASE_URL: database.url, DATA_DIR: tempDataDir() };
+    // web never generates a master key (several machines must share one), so it is given one.
+    const keyFile = path.join(tempDataDir(), 'master.key');
+    fs.writeFileSync(keyFile, `k1:${Buffer.alloc(32, 7).toString('base64')}\n`, { mode: 0o600 });
+    const env = { DATABASE_URL: database.url, DATA_DIR: tempDataDir(), MASTER_KEY_FILE: keyFile };
     const web = await runCli(['web', '--port', String(await freePort())], env);
     expect(web.code).toBe(1);
     expect(web.stderr).toContain('run `mailhelper migrate up`');

@@ -1,0 +1,130 @@
+/**
+ * Every column of every user table (a table with a `user_id` column, and `users` itself), marked
+ * either `encrypted(context)` — stored sealed, with that context bound into the ciphertext — or
+ * `plaintext(reason)`, saying why it may be read without the user's key. A test compares this with
+ * the migrated schema on both databases, so a new column cannot slip in unmarked.
+ * docs/security.md summarises what the plaintext columns reveal.
+ */
+export type ColumnRule = { kind: 'encrypted'; context: string } | { kind: 'plaintext'; reason: string };
+
+export const encrypted = (context: string): ColumnRule => ({ kind: 'encrypted', context });
+export const plaintext = (reason: string): ColumnRule => ({ kind: 'plaintext', reason });
+
+export type ColumnRegistry = Record<string, Record<string, ColumnRule>>;
+
+const ROW_ID = 'row id: a random UUIDv7, reveals only when the row was created';
+const OWNER = 'owner: every query is scoped by it';
+
+export const columnRegistry: ColumnRegistry = {
+  users: {
+    id: plaintext(ROW_ID),
+    username: plaintext('login looks the user up by name (case-insensitive, unique) before any key is available; admins list users'),
+    role: plaintext('access control, checked before any key is unwrapped'),
+    password_hash: plaintext('argon2id hash: already one-way, and needed to verify the login'),
+    is_disabled: plaintext('account state, checked at login'),
+    language: plaintext('interface language, needed before login (e-mails, pages)'),
+    created_at: plaintext('account metadata shown to admins'),
+    updated_at: plaintext('account metadata shown to admins'),
+    password_changed_at: plaintext('ends sessions that started before a password change'),
+    locked_until: plaintext('lock after wrong second factors, checked at login before any key is available'),
+  },
+  sessions: {
+    id_hash: plaintext('SHA-256 of the 256-bit cookie value: useless without the cookie, needed to find the session'),
+    user_id: plaintext(OWNER),
+    csrf_token: plaintext('checked on every state change; worthless without the session cookie'),
+    created_at: plaintext('session metadata (timeouts)'),
+    last_seen_at: plaintext('idle timeout'),
+    expires_at: plaintext('absolute timeout'),
+    step_up_at: plaintext('when the password was last re-entered (step-up window)'),
+    ip: plaintext('client address of the session, shown to its owner; reveals where they signed in from'),
+    user_agent: plaintext('browser name shown in the session list; reveals the device type'),
+  },
+  audit_events: {
+    id: plaintext(ROW_ID),
+    user_id: plaintext('the user the event concerns; admins read the audit log without user keys'),
+    actor_id: plaintext('who acted; admins read the audit log without user keys'),
+    event: plaintext('event name (login.ok, user.created …), never a secret'),
+    ip: plaintext('client address for security review'),
+    details: plaintext('small counters and roles only, never secrets or content'),
+    created_at: plaintext('event time'),
+  },
+  user_keys: {
+    user_id: plaintext(OWNER),
+    version: plaintext('which data key a sealed value needs (it is in the ciphertext header too)'),
+    created_at: plaintext('key metadata'),
+  },
+  user_key_wraps: {
+    user_id: plaintext(OWNER),
+    version: plaintext('which data key this wrap holds'),
+    master_key_id: plaintext('which master key unwraps it; needed to unwrap, rotate and retire'),
+    wrapped_key: plaintext('the data key encrypted by a master key (AES-256-GCM): already ciphertext'),
+    created_at: plaintext('key metadata'),
+  },
+};
+
+export interface SchemaTable {
+  name: string;
+  columns: { name: string; dataType: string }[];
+}
+
+const BINARY_TYPES = new Set(['blob', 'bytea']);
+const TEXTUAL_TYPES = new Set(['text', 'blob', 'bytea', 'varchar', 'character varying', 'char', 'character', 'json', 'jsonb']);
+
+export function isUserTable(table: SchemaTable): boolean {
+  return table.name === 'users' || table.columns.some((c) => c.name === 'user_id');
+}
+
+export function isTextOrBlob(dataType: string): boolean {
+  return TEXTUAL_TYPES.has(dataType.toLowerCase());
+}
+
+/**
+ * Differences between the registry and a schema: unmarked columns of user tables, entries for
+ * tables or columns that do not exist, encrypted columns that are not binary, and two encrypted
+ * columns sharing a context (which would let a ciphertext move between them). Empty when all is well.
+ */
+export function findRegistryProblems(tables: SchemaTable[], registry: ColumnRegistry = columnRegistry): string[] {
+  const problems: string[] = [];
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  for (const table of tables.filter(isUserTable)) {
+    const rules = registry[table.name];
+    for (const column of table.columns) {
+      if (!rules?.[column.name]) {
+        const kind = isTextOrBlob(column.dataType) ? 'text/blob column' : 'column';
+        problems.push(`${table.name}.${column.name}: ${kind} missing from the column registry; mark it encrypted(context) or plaintext(reason)`);
+      }
+    }
+  }
+  const contexts = new Map<string, string>();
+  for (const [tableName, rules] of Object.entries(registry)) {
+    const table = byName.get(tableName);
+    if (!table) {
+      problems.push(`${tableName}: in the column registry but no such table exists`);
+      continue;
+    }
+    if (!isUserTable(table)) problems.push(`${tableName}: in the column registry but not a user table (no user_id column)`);
+    for (const [columnName, rule] of Object.entries(rules)) {
+      const column = table.columns.find((c) => c.name === columnName);
+      const where = `${tableName}.${columnName}`;
+      if (!column) {
+        problems.push(`${where}: in the column registry but no such column exists`);
+        continue;
+      }
+      if (rule.kind === 'plaintext' && rule.reason.trim() === '') problems.push(`${where}: plaintext without a reason`);
+      if (rule.kind === 'encrypted') {
+        if (!BINARY_TYPES.has(column.dataType.toLowerCase())) problems.push(`${where}: encrypted but stored as ${column.dataType}, not a blob`);
+        const other = contexts.get(rule.context);
+        if (other) problems.push(`${where}: shares encryption context "${rule.context}" with ${other}`);
+        contexts.set(rule.context, where);
+      }
+    }
+  }
+  return problems;
+}
+
+/** Every encrypted column with its context, for checks that stored values are sealed. */
+export function encryptedColumns(registry: ColumnRegistry = columnRegistry): { table: string; column: string; context: string }[] {
+  return Object.entries(registry).flatMap(([table, rules]) =>
+    Object.entries(rules).flatMap(([column, rule]) => (rule.kind === 'encrypted' ? [{ table, column, context: rule.context }] : [])),
+  );
+}
