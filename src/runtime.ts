@@ -66,7 +66,7 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
   const crypto = await openCrypto(keys, database.db, logger);
   readiness.register({ name: 'keys', check: () => crypto.checkCanary() });
 
-  const services = createServices({ db: database.db, config });
+  const services = createServices({ db: database.db, config, sealer: crypto, onUserCreated: async (id) => void (await crypto.ensureUserKey(id)) });
 
   return {
     config,

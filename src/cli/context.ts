@@ -1,6 +1,8 @@
 import type { Config } from '../config/index.js';
 import { createDatabase, type DatabaseHandle } from '../db/database.js';
 import { assertSchemaCurrent } from '../db/migrate.js';
+import { loadConfiguredKeys, openCrypto } from '../crypto/open-crypto.js';
+import { createLogger } from '../observability/logger.js';
 import { createServices, type Services } from '../services/index.js';
 
 export interface CliContext {
@@ -22,7 +24,15 @@ export async function openCliContext(config: Config): Promise<CliContext> {
     await database.close();
     throw err;
   }
-  const services = createServices({ db: database.db, config });
+  let services: Services;
+  try {
+    const logger = createLogger(config.log.level === 'info' ? 'warn' : config.log.level);
+    const crypto = await openCrypto(await loadConfiguredKeys(config, logger, { mayGenerate: false }), database.db, logger);
+    services = createServices({ db: database.db, config, sealer: crypto, onUserCreated: async (id) => void (await crypto.ensureUserKey(id)) });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
   return { config, database, services, close: () => database.close() };
 }
 

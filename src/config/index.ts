@@ -13,6 +13,8 @@ export interface Config {
   monitoringToken: string | null;
   allowPrivateMailHosts: boolean;
   sessions: { idleMinutes: number; absoluteHours: number };
+  /** `required`: every user must enrol TOTP before using the app; `optional`: each user decides. */
+  twoFactorPolicy: 'required' | 'optional';
   shutdownGraceSeconds: number;
 }
 
@@ -90,6 +92,7 @@ const envSchema = z.object({
   ALLOW_PRIVATE_MAIL_HOSTS: bool.default(false),
   SESSION_IDLE_MINUTES: intIn(1, 7 * 24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: intIn(1, 24 * 365).default(12),
+  TWO_FACTOR_POLICY: z.enum(['required', 'optional']).default('required'),
   SHUTDOWN_GRACE_SECONDS: intIn(0, 3600).default(20),
 });
 
@@ -140,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
     monitoringToken: e.MONITORING_TOKEN,
     allowPrivateMailHosts: e.ALLOW_PRIVATE_MAIL_HOSTS,
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, absoluteHours: e.SESSION_ABSOLUTE_HOURS },
+    twoFactorPolicy: e.TWO_FACTOR_POLICY,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
   };
 }

@@ -13,6 +13,9 @@ export interface Database {
   audit_events: AuditEventsTable;
   user_keys: UserKeysTable;
   user_key_wraps: UserKeyWrapsTable;
+  recovery_codes: RecoveryCodesTable;
+  api_tokens: ApiTokensTable;
+  invitations: InvitationsTable;
 }
 
 export interface AppSettingsTable {
@@ -36,6 +39,10 @@ export interface UsersTable {
   updated_at: number;
   password_changed_at: number;
   locked_until: number | null;
+  /** Sealed with the user's data key (context user.totp_secret.v1). */
+  totp_secret: Buffer | null;
+  totp_enabled_at: number | null;
+  totp_last_step: number | null;
 }
 
 export interface SessionsTable {
@@ -49,6 +56,7 @@ export interface SessionsTable {
   step_up_at: number | null;
   ip: string | null;
   user_agent: string | null;
+  state: 'full' | 'pending_2fa';
 }
 
 export interface AuthThrottleTable {
@@ -87,4 +95,35 @@ export interface UserKeyWrapsTable {
   master_key_id: string;
   wrapped_key: Buffer;
   created_at: number;
+}
+
+export interface RecoveryCodesTable {
+  id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  /** Comma-separated: read, write, admin. */
+  scopes: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+}
+
+export interface InvitationsTable {
+  id: string;
+  token_hash: string;
+  role: 'admin' | 'user';
+  created_by: string | null;
+  created_at: number;
+  expires_at: number;
+  accepted_at: number | null;
+  accepted_user_id: string | null;
 }

@@ -9,6 +9,7 @@ import type { ReadinessRegistry } from '../observability/readiness.js';
 import type { Services } from '../services/index.js';
 import { registerAuth, type RouteAccess } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
+import { accessRoutes } from './routes/access.js';
 import { authRoutes } from './routes/auth.js';
 import { probeRoutes } from './routes/probes.js';
 import { userRoutes } from './routes/users.js';
@@ -95,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async (api) => {
       await api.register(authRoutes, { services: deps.services, config });
       await api.register(userRoutes, { services: deps.services });
+      await api.register(accessRoutes, { services: deps.services, config });
     },
     { prefix: '/api' },
   );

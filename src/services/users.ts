@@ -79,6 +79,9 @@ export function createUsersService(deps: UsersServiceDeps) {
         updated_at: at,
         password_changed_at: at,
         locked_until: null,
+        totp_secret: null,
+        totp_enabled_at: null,
+        totp_last_step: null,
       };
       try {
         await usersRepository.insert(db, row);

@@ -35,7 +35,7 @@ export const userRoutes: FastifyPluginAsync<{ services: Services }> = async (app
     return user;
   });
 
-  app.delete('/admin/users/:id', admin, async (req, reply) => {
+  app.delete('/admin/users/:id', { config: { access: 'admin' as const, stepUp: true } }, async (req, reply) => {
     const { id } = parseInput(idParams, req.params);
     await services.users.delete(id, viewerOf(req), req.ip);
     return reply.status(204).send();
