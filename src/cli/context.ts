@@ -1,4 +1,6 @@
 import type { Config } from '../config/index.js';
+import { AppError } from '../errors.js';
+import { configOrExit, fail, reportFatal } from './common.js';
 import { createDatabase, type DatabaseHandle } from '../db/database.js';
 import { assertSchemaCurrent } from '../db/migrate.js';
 import { loadConfiguredKeys, openCrypto } from '../crypto/open-crypto.js';
@@ -41,4 +43,20 @@ export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Runs an admin command with a context, printing domain errors as one line with their code. */
+export async function withCliContext(dataDir: string | undefined, fn: (ctx: CliContext) => Promise<void>): Promise<void> {
+  const config = configOrExit({ dataDir });
+  try {
+    const ctx = await openCliContext(config);
+    try {
+      await fn(ctx);
+    } finally {
+      await ctx.close();
+    }
+  } catch (err) {
+    if (err instanceof AppError) fail(`${err.message} (${err.code})`);
+    reportFatal(err);
+  }
 }

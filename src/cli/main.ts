@@ -3,6 +3,7 @@ import { registerDoctor } from './doctor.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
 import { registerServe } from './serve.js';
+import { registerTokens } from './tokens.js';
 import { registerUsers } from './users.js';
 import { registerWorker } from './worker.js';
 
@@ -28,6 +29,7 @@ registerWorker(program);
 registerMigrate(program);
 registerDoctor(program);
 registerUsers(program);
+registerTokens(program);
 registerKeys(program);
 
 await program.parseAsync(process.argv);

@@ -1,22 +1,6 @@
 import type { Command } from 'commander';
-import { AppError } from '../errors.js';
-import { configOrExit, fail, reportFatal } from './common.js';
-import { openCliContext, readStdin, type CliContext } from './context.js';
-
-async function withContext(dataDir: string | undefined, fn: (ctx: CliContext) => Promise<void>): Promise<void> {
-  const config = configOrExit({ dataDir });
-  try {
-    const ctx = await openCliContext(config);
-    try {
-      await fn(ctx);
-    } finally {
-      await ctx.close();
-    }
-  } catch (err) {
-    if (err instanceof AppError) fail(`${err.message} (${err.code})`);
-    reportFatal(err);
-  }
-}
+import { fail } from './common.js';
+import { readStdin, withCliContext, type CliContext } from './context.js';
 
 async function userIdOf(ctx: CliContext, username: string): Promise<string> {
   const user = await ctx.services.users.findByUsername(username);
@@ -45,7 +29,7 @@ export function registerUsers(program: Command): void {
     .option('--password-stdin', 'read the password from standard input (the only way; keeps it out of shell history)')
     .option('--admin', 'make the user an admin')
     .action(async (opts: { username: string; admin?: boolean }, cmd: Command) => {
-      await withContext(dataDir(cmd), async (ctx) => {
+      await withCliContext(dataDir(cmd), async (ctx) => {
         const password = await passwordFromStdin();
         const user = await ctx.services.users.create({ username: opts.username, password, role: opts.admin ? 'admin' : 'user' }, 'cli');
         console.log(`created ${user.role} ${user.username} (${user.id})`);
@@ -56,7 +40,7 @@ export function registerUsers(program: Command): void {
     .command('list')
     .description('list users with role and state')
     .action(async (_o, cmd: Command) => {
-      await withContext(dataDir(cmd), async (ctx) => {
+      await withCliContext(dataDir(cmd), async (ctx) => {
         for (const u of await ctx.services.users.list('cli')) {
           console.log(`${u.username}\t${u.role}\t${u.disabled ? 'disabled' : 'active'}\t${u.id}`);
         }
@@ -68,7 +52,7 @@ export function registerUsers(program: Command): void {
       .command(`${name} <username>`)
       .description(disabled ? 'disable a user and end their sessions' : 'enable a disabled user')
       .action(async (username: string, _o, cmd: Command) => {
-        await withContext(dataDir(cmd), async (ctx) => {
+        await withCliContext(dataDir(cmd), async (ctx) => {
           await ctx.services.users.setDisabled(await userIdOf(ctx, username), disabled, 'cli');
           console.log(`${username} ${disabled ? 'disabled' : 'enabled'}`);
         });
@@ -80,10 +64,20 @@ export function registerUsers(program: Command): void {
     .description('set a new password read from standard input; ends the user’s sessions and lifts a lock')
     .option('--password-stdin', 'read the password from standard input')
     .action(async (username: string, _o, cmd: Command) => {
-      await withContext(dataDir(cmd), async (ctx) => {
+      await withCliContext(dataDir(cmd), async (ctx) => {
         const password = await passwordFromStdin();
         await ctx.services.users.setPassword(await userIdOf(ctx, username), password, 'cli');
         console.log(`password of ${username} changed; their sessions ended`);
+      });
+    });
+
+  users
+    .command('reset-2fa <username>')
+    .description('turn off a user’s two-factor sign-in (lost phone and recovery codes); they enrol again at next sign-in')
+    .action(async (username: string, _o, cmd: Command) => {
+      await withCliContext(dataDir(cmd), async (ctx) => {
+        await ctx.services.twoFactor.disable(await userIdOf(ctx, username));
+        console.log(`two-factor sign-in of ${username} reset`);
       });
     });
 
@@ -93,7 +87,7 @@ export function registerUsers(program: Command): void {
     .option('--yes', 'confirm')
     .action(async (username: string, opts: { yes?: boolean }, cmd: Command) => {
       if (!opts.yes) fail(`this deletes ${username} and all their data; repeat with --yes to confirm`);
-      await withContext(dataDir(cmd), async (ctx) => {
+      await withCliContext(dataDir(cmd), async (ctx) => {
         await ctx.services.users.delete(await userIdOf(ctx, username), 'cli');
         console.log(`${username} deleted`);
       });

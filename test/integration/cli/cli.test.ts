@@ -20,7 +20,7 @@ describe('mailhelper CLI', () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
     for (const cmd of ['serve', 'web', 'worker', 'migrate', 'doctor', 'users']) expect(top.stdout).toContain(cmd);
-    for (const cmd of [['serve'], ['web'], ['worker'], ['migrate'], ['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status'], ['doctor'], ['users'], ['users', 'add']]) {
+    for (const cmd of [['serve'], ['web'], ['worker'], ['migrate'], ['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status'], ['doctor'], ['users'], ['users', 'add'], ['users', 'reset-2fa'], ['tokens', 'create'], ['keys']]) {
       const res = await runCli([...cmd, '--help']);
       expect(res.code, cmd.join(' ')).toBe(0);
       expect(res.stdout).toMatch(/Usage: mailhelper/);

@@ -45,6 +45,18 @@ describe('mailhelper users', () => {
       expect((await runCli(['users', 'set-password', 'dave', '--password-stdin'], env, 'dave-second-passphrase')).code).toBe(0);
       expect(await login('dave', 'dave-second-passphrase')).toBe(200);
 
+      // An operator's token works at once, even before the user has enrolled 2FA (required by default).
+      const tokenRun = await runCli(['tokens', 'create', '--user', 'dave', '--name', 'backup'], env);
+      expect(tokenRun.code).toBe(0);
+      const token = tokenRun.stdout.trim();
+      expect(token).toMatch(/^mh_[\w-]{43}$/);
+      const me = await fetch(`${server.url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+      expect(me.status).toBe(200);
+      expect(((await me.json()) as { username: string }).username).toBe('dave');
+      expect((await runCli(['tokens', 'list', '--user', 'dave'], env)).stdout).toMatch(/\tbackup\tread,write\tlast used 20/);
+      expect((await runCli(['tokens', 'create', '--user', 'dave', '--scopes', 'root'], env)).stderr).toContain('unknown scope(s): root');
+      expect((await runCli(['users', 'reset-2fa', 'dave'], env)).stdout).toContain('two-factor sign-in of dave reset');
+
       expect((await runCli(['users', 'delete', 'dave'], env)).stderr).toContain('repeat with --yes');
       expect((await runCli(['users', 'delete', 'dave', '--yes'], env)).stdout).toContain('dave deleted');
       expect((await runCli(['users', 'delete', 'carol', '--yes'], env)).stderr).toContain('LAST_ADMIN');
