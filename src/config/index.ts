@@ -14,6 +14,7 @@ export interface Config {
   allowPrivateMailHosts: boolean;
   sessions: { idleMinutes: number; absoluteHours: number };
   shutdownGraceSeconds: number;
+  jobs: { concurrency: number; perUserCap: number };
 }
 
 /** Thrown for any invalid setting; the message is one line naming the variable and the problem. */
@@ -91,6 +92,8 @@ const envSchema = z.object({
   SESSION_IDLE_MINUTES: intIn(1, 7 * 24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: intIn(1, 24 * 365).default(12),
   SHUTDOWN_GRACE_SECONDS: intIn(0, 3600).default(20),
+  JOBS_CONCURRENCY: intIn(1, 256).default(4),
+  JOBS_PER_USER_CAP: intIn(1, 256).default(2),
 });
 
 export type EnvInput = Partial<Record<keyof z.input<typeof envSchema>, string>>;
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
     allowPrivateMailHosts: e.ALLOW_PRIVATE_MAIL_HOSTS,
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, absoluteHours: e.SESSION_ABSOLUTE_HOURS },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    jobs: { concurrency: e.JOBS_CONCURRENCY, perUserCap: e.JOBS_PER_USER_CAP },
   };
 }
 
