@@ -3,6 +3,7 @@ import type { Config } from './config/index.js';
 import { createDatabase, type DatabaseHandle } from './db/database.js';
 import { acquireInstanceLock, type InstanceLock } from './db/instance-lock.js';
 import { assertSchemaCurrent, migrateUp } from './db/migrate.js';
+import { openJobs, type JobsRuntime } from './jobs/runtime.js';
 import type { Logger } from './observability/logger.js';
 import { ReadinessRegistry } from './observability/readiness.js';
 
@@ -17,6 +18,8 @@ export interface Runtime {
   database: DatabaseHandle;
   readiness: ReadinessRegistry;
   logger: Logger;
+  /** The job queue; `serve` and `worker` also run the job loop and the scheduler. */
+  jobs: JobsRuntime;
   close(): Promise<void>;
 }
 
@@ -56,12 +59,26 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
   });
   readiness.register({ name: 'migrations', check: () => assertSchemaCurrent(database.db, database.dialect) });
 
+  if (config.redisUrl) logger.warn('REDIS_URL is set, but the BullMQ back-end is not built yet; jobs use the embedded queue in PostgreSQL');
+  let jobs: JobsRuntime;
+  try {
+    jobs = await openJobs({ config, database, logger, role });
+  } catch (err) {
+    await database.close();
+    lock?.release();
+    throw err;
+  }
+  readiness.register({ name: 'queue', check: () => jobs.check() });
+
   return {
     config,
     database,
     readiness,
     logger,
+    jobs,
     async close() {
+      // Running jobs get the shutdown grace period to finish; the rest go back to the queue.
+      await jobs.close(config.shutdownGraceSeconds * 1000);
       await database.close();
       lock?.release();
     },

@@ -4,8 +4,13 @@ import type { Config } from '../config/index.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReadinessRegistry } from '../observability/readiness.js';
+import type { JobsRuntime } from '../jobs/runtime.js';
+import type { ResolveUser } from './acting-user.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { probeRoutes } from './routes/probes.js';
+import { adminJobRoutes } from './routes/admin-jobs.js';
+import { eventRoutes } from './routes/events.js';
+import { jobRoutes } from './routes/jobs.js';
 
 export interface AppDeps {
   config: Config;
@@ -13,6 +18,11 @@ export interface AppDeps {
   logger: Logger;
   readiness: ReadinessRegistry;
   https?: { key: string | Buffer; cert: string | Buffer } | null;
+  /** Jobs API and the event stream; absent in apps built without a queue. */
+  jobs?: Pick<JobsRuntime, 'queue' | 'admin' | 'signals'>;
+  /** Who is signed in. Until the auth plugin provides it, every user route answers 401. */
+  resolveUser?: ResolveUser;
+  eventHeartbeatMs?: number;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -34,5 +44,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   registerErrorHandling(app);
   await app.register(probeRoutes, { readiness: deps.readiness });
+  if (deps.jobs) {
+    const resolveUser = deps.resolveUser ?? (async () => null);
+    const { queue, admin, signals } = deps.jobs;
+    await app.register(jobRoutes, { queue, resolveUser });
+    await app.register(eventRoutes, { queue, signals, resolveUser, heartbeatMs: deps.eventHeartbeatMs });
+    await app.register(adminJobRoutes, { admin, resolveUser });
+  }
   return app;
 }

@@ -43,6 +43,8 @@ export interface JobStatus {
 export interface ListOptions {
   limit?: number;
   state?: JobState;
+  /** The last job of the previous page (newest first). */
+  after?: { createdAt: number; id: string };
 }
 
 export interface JobQueue {

@@ -78,6 +78,8 @@ export interface JobFilter {
   state?: JobState;
   type?: string;
   limit?: number;
+  /** Cursor: rows strictly after this one in (created_at desc, id desc) order. */
+  after?: { createdAt: number; id: string };
 }
 
 export async function listJobs(ex: Executor, filter: JobFilter): Promise<JobRow[]> {
@@ -85,6 +87,10 @@ export async function listJobs(ex: Executor, filter: JobFilter): Promise<JobRow[
   if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
   if (filter.state) q = q.where('state', '=', filter.state);
   if (filter.type) q = q.where('type', '=', filter.type);
+  const after = filter.after;
+  if (after) {
+    q = q.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]));
+  }
   return q
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')

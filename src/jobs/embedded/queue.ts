@@ -84,7 +84,7 @@ export function createEmbeddedQueue(deps: EmbeddedQueueDeps): EmbeddedQueue {
       return cancelRow(await findJob(deps.db, jobId));
     },
     async list(userId, options = {}) {
-      return (await listJobs(deps.db, { userId, state: options.state, limit: options.limit })).map(toStatus);
+      return (await listJobs(deps.db, { userId, state: options.state, limit: options.limit, after: options.after })).map(toStatus);
     },
   };
 }
