@@ -96,9 +96,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   return {
     tick,
     start(everyMs) {
-      timer = setInterval(() => {
+      const run = () => {
         current = current.then(tick).catch((err) => deps.logger.error({ err }, 'scheduler tick failed'));
-      }, everyMs);
+      };
+      run();
+      timer = setInterval(run, everyMs);
     },
     async stop() {
       clearInterval(timer);
