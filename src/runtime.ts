@@ -5,6 +5,7 @@ import { loadConfiguredKeys, openCrypto } from './crypto/open-crypto.js';
 import { createDatabase, type DatabaseHandle } from './db/database.js';
 import { acquireInstanceLock, type InstanceLock } from './db/instance-lock.js';
 import { assertSchemaCurrent, migrateUp } from './db/migrate.js';
+import { openJobs, type JobsRuntime } from './jobs/runtime.js';
 import type { Logger } from './observability/logger.js';
 import { ReadinessRegistry } from './observability/readiness.js';
 import { createServices, type Services } from './services/index.js';
@@ -23,6 +24,8 @@ export interface Runtime {
   services: Services;
   /** Envelope encryption with this process's master key ring; reload it on SIGHUP. */
   crypto: Crypto;
+  /** The job queue; `serve` and `worker` also run the job loop and the scheduler. */
+  jobs: JobsRuntime;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,17 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
 
   const services = createServices({ db: database.db, config, sealer: crypto, onUserCreated: async (id) => void (await crypto.ensureUserKey(id)) });
 
+  if (config.redisUrl) logger.warn('REDIS_URL is set, but the BullMQ back-end is not built yet; jobs use the embedded queue in PostgreSQL');
+  let jobs: JobsRuntime;
+  try {
+    jobs = await openJobs({ config, database, logger, role });
+  } catch (err) {
+    await database.close();
+    lock?.release();
+    throw err;
+  }
+  readiness.register({ name: 'queue', check: () => jobs.check() });
+
   return {
     config,
     database,
@@ -75,7 +89,10 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     logger,
     services,
     crypto,
+    jobs,
     async close() {
+      // Running jobs get the shutdown grace period to finish; the rest go back to the queue.
+      await jobs.close(config.shutdownGraceSeconds * 1000);
       await database.close();
       lock?.release();
     },

@@ -8,22 +8,30 @@ export function registerWorker(program: Command): void {
     .command('worker')
     .description('run background jobs only (PostgreSQL only; start as many as you like, on any machine)')
     .option('--data-dir <dir>', 'data directory (env DATA_DIR, default ./data)')
-    .addHelpText('after', '\nRefuses a SQLite database and a schema it does not know; run `mailhelper migrate up` first.')
+    .addHelpText(
+      'after',
+      '\nRefuses a SQLite database and a schema it does not know; run `mailhelper migrate up` first.' +
+        '\nOn SIGTERM running jobs get SHUTDOWN_GRACE_SECONDS to finish; the rest go back to the queue for another worker.',
+    )
     .action(async (opts: { dataDir?: string }) => {
       const config = configOrExit({ dataDir: opts.dataDir });
       const logger = cliLogger(config);
       try {
         const runtime = await openRuntime(config, 'worker', logger);
-        logger.info('mailhelper worker started');
-        const stop = async () => {
+        logger.info({ worker: runtime.jobs.worker?.id, concurrency: config.jobs.concurrency }, 'mailhelper worker started');
+        let stopping = false;
+        const stop = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          logger.info({ signal }, 'shutting down');
+          const force = setTimeout(() => process.exit(1), config.shutdownGraceSeconds * 1000 + 5000);
+          force.unref();
           await runtime.close();
           process.exit(0);
         };
-        process.on('SIGTERM', () => void stop());
-        process.on('SIGINT', () => void stop());
+        process.on('SIGTERM', () => void stop('SIGTERM'));
+        process.on('SIGINT', () => void stop('SIGINT'));
         reloadKeysOnSighup(runtime.crypto, logger);
-        // The job loop attaches here once the queue exists; until then the worker holds its connections open.
-        setInterval(() => {}, 1 << 30);
       } catch (err) {
         reportFatal(err);
       }

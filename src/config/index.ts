@@ -16,6 +16,7 @@ export interface Config {
   /** `required`: every user must enrol TOTP before using the app; `optional`: each user decides. */
   twoFactorPolicy: 'required' | 'optional';
   shutdownGraceSeconds: number;
+  jobs: { concurrency: number; perUserCap: number };
 }
 
 /** Thrown for any invalid setting; the message is one line naming the variable and the problem. */
@@ -94,6 +95,8 @@ const envSchema = z.object({
   SESSION_ABSOLUTE_HOURS: intIn(1, 24 * 365).default(12),
   TWO_FACTOR_POLICY: z.enum(['required', 'optional']).default('required'),
   SHUTDOWN_GRACE_SECONDS: intIn(0, 3600).default(20),
+  JOBS_CONCURRENCY: intIn(1, 256).default(4),
+  JOBS_PER_USER_CAP: intIn(1, 256).default(2),
 });
 
 export type EnvInput = Partial<Record<keyof z.input<typeof envSchema>, string>>;
@@ -145,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, absoluteHours: e.SESSION_ABSOLUTE_HOURS },
     twoFactorPolicy: e.TWO_FACTOR_POLICY,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    jobs: { concurrency: e.JOBS_CONCURRENCY, perUserCap: e.JOBS_PER_USER_CAP },
   };
 }
 

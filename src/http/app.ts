@@ -8,6 +8,8 @@ import type { Logger } from '../observability/logger.js';
 import type { ReadinessRegistry } from '../observability/readiness.js';
 import type { Services } from '../services/index.js';
 import { registerAuth, type RouteAccess } from './plugins/auth.js';
+import type { JobsRuntime } from '../jobs/runtime.js';
+import type { ResolveUser } from './acting-user.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { accessRoutes } from './routes/access.js';
 import { authRoutes } from './routes/auth.js';
@@ -25,6 +27,9 @@ declare module 'fastify' {
     routeTable: RouteInfo[];
   }
 }
+import { adminJobRoutes } from './routes/admin-jobs.js';
+import { eventRoutes } from './routes/events.js';
+import { jobRoutes } from './routes/jobs.js';
 
 export interface AppDeps {
   config: Config;
@@ -33,6 +38,11 @@ export interface AppDeps {
   readiness: ReadinessRegistry;
   services: Services;
   https?: { key: string | Buffer; cert: string | Buffer } | null;
+  /** Jobs API and the event stream; absent in apps built without a queue. */
+  jobs?: Pick<JobsRuntime, 'queue' | 'admin' | 'signals'>;
+  /** Who is signed in; by default the session or API token the auth plugin resolved. */
+  resolveUser?: ResolveUser;
+  eventHeartbeatMs?: number;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -100,5 +110,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api' },
   );
+  if (deps.jobs) {
+    const resolveUser: ResolveUser = deps.resolveUser ?? (async (req) => (req.auth ? { id: req.auth.user.id, role: req.auth.user.role } : null));
+    const { queue, admin, signals } = deps.jobs;
+    await app.register(jobRoutes, { queue, resolveUser });
+    await app.register(eventRoutes, { queue, signals, resolveUser, heartbeatMs: deps.eventHeartbeatMs });
+    await app.register(adminJobRoutes, { admin, resolveUser });
+  }
   return app;
 }

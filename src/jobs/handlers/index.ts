@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { JobDefinition } from '../registry.js';
+import type { ScheduleEntry } from '../scheduler.js';
+import { PRUNE_HISTORY, pruneHistoryJob } from './prune-history.js';
+
+export interface HandlerDeps {
+  db: Kysely<Database>;
+}
+
+/** Every job type this version runs. New handlers are added here (one file each). */
+export function createJobDefinitions(deps: HandlerDeps): JobDefinition[] {
+  return [pruneHistoryJob(deps)];
+}
+
+/** Periodic system jobs; per-account sync schedules are added by the sync service. */
+export const systemSchedules: ScheduleEntry[] = [
+  { key: 'system.prune-history', type: PRUNE_HISTORY, payload: {}, userId: null, intervalMs: 24 * 60 * 60_000 },
+];

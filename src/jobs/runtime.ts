@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import { sql } from 'kysely';
+import type { Config } from '../config/index.js';
+import type { DatabaseHandle } from '../db/database.js';
+import type { Logger } from '../observability/logger.js';
+import { createJobAdmin, type JobAdmin } from './admin.js';
+import { createEmbeddedQueue, type EmbeddedQueue } from './embedded/queue.js';
+import { createMemorySignals, createPgSignals, type JobSignals } from './embedded/signals.js';
+import { createEmbeddedWorker, type EmbeddedWorker, type WorkerOptions } from './embedded/worker.js';
+import { createJobDefinitions, systemSchedules } from './handlers/index.js';
+import { createJobRegistry, type JobDefinition, type JobRegistry } from './registry.js';
+import { createScheduler, type ScheduleEntry, type Scheduler } from './scheduler.js';
+
+export interface JobsRuntime {
+  queue: EmbeddedQueue;
+  admin: JobAdmin;
+  signals: JobSignals;
+  registry: JobRegistry;
+  /** Null on `web`: it only enqueues and streams events. */
+  worker: EmbeddedWorker | null;
+  scheduler: Scheduler | null;
+  /** The readiness check "queue". */
+  check(): Promise<void>;
+  /** Stops the scheduler and the worker (running jobs get `graceMs`), then the signal listener. */
+  close(graceMs: number): Promise<void>;
+}
+
+export interface OpenJobsOptions {
+  config: Pick<Config, 'database' | 'jobs'>;
+  database: DatabaseHandle;
+  logger: Logger;
+  role: 'serve' | 'web' | 'worker';
+  /** Replaces the production handlers (the contract suite's fixture types). */
+  definitions?: JobDefinition[];
+  schedules?: () => Promise<ScheduleEntry[]>;
+  worker?: Partial<Omit<WorkerOptions, 'version'>>;
+  schedulerEveryMs?: number;
+}
+
+export const packageVersion: string = (() => {
+  try {
+    return JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+  } catch {
+    return 'unknown';
+  }
+})();
+
+/** The embedded queue for one process: SQLite (one serve, woken in memory) or PostgreSQL (LISTEN/NOTIFY). */
+export async function openJobs(options: OpenJobsOptions): Promise<JobsRuntime> {
+  const { database, logger, config } = options;
+  const db = database.db;
+  const signals =
+    database.dialect === 'sqlite' ? createMemorySignals() : createPgSignals({ url: config.database.url, db, logger: logger.child({ part: 'job-signals' }) });
+  const registry = createJobRegistry(options.definitions ?? createJobDefinitions({ db }));
+  const queue = createEmbeddedQueue({ db, registry, signals });
+  const admin = createJobAdmin({ db, queue, signals, registry });
+
+  let worker: EmbeddedWorker | null = null;
+  let scheduler: Scheduler | null = null;
+  if (options.role !== 'web') {
+    worker = createEmbeddedWorker(
+      { db, dialect: database.dialect, registry, signals, logger },
+      {
+        concurrency: config.jobs.concurrency,
+        perUserCap: config.jobs.perUserCap,
+        reclaimOnStart: database.dialect === 'sqlite',
+        version: packageVersion,
+        ...options.worker,
+      },
+    );
+    await worker.start();
+    const extra = options.schedules;
+    scheduler = createScheduler({
+      db,
+      queue,
+      logger,
+      entries: async () => [...(options.definitions ? [] : systemSchedules), ...(extra ? await extra() : [])],
+    });
+    scheduler.start(options.schedulerEveryMs ?? 5_000);
+  }
+
+  return {
+    queue,
+    admin,
+    signals,
+    registry,
+    worker,
+    scheduler,
+    async check() {
+      await signals.check();
+      await sql`select 1 from jobs limit 1`.execute(db);
+    },
+    async close(graceMs) {
+      await scheduler?.stop();
+      await worker?.stop(graceMs);
+      await signals.close();
+    },
+  };
+}
