@@ -62,3 +62,16 @@ export function writeManifest(file: string, manifest: Manifest): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, `${JSON.stringify(manifest, null, 1)}\n`);
 }
+
+let rawCounter = 0;
+
+/** Delivers one raw message (e.g. a hand-written .eml) into a folder; returns its relative path. */
+export function deliverRaw(root: string, m: { folder: string; source: Buffer; flags?: readonly ImapFlag[]; dateMs?: number }): string {
+  const dir = ensureFolder(root, m.folder);
+  const dateMs = m.dateMs ?? Date.UTC(2024, 5, 1);
+  const base = `${Math.floor(dateMs / 1000)}.M${++rawCounter}P${process.pid}Q${rawCounter}.raw,S=${m.source.length}`;
+  const file = m.flags ? path.join(dir, 'cur', `${base}${infoSuffix(m.flags)}`) : path.join(dir, 'new', base);
+  fs.writeFileSync(file, m.source);
+  fs.utimesSync(file, dateMs / 1000, dateMs / 1000);
+  return path.relative(root, file);
+}
