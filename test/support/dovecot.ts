@@ -25,6 +25,8 @@ export interface Dovecot extends TestbedMailbox {
   profile: DovecotProfile;
   /** PEM of the self-signed certificate (trust it, or pass rejectUnauthorized: false). */
   certPem: string;
+  /** Its key, so a TLS-terminating proxy can present the same certificate. */
+  keyPem: string;
   users: TestUser[];
   createUser(name: string, password?: string): TestUser;
   /** Master and every process it started, for leak checks. */
@@ -221,6 +223,7 @@ export async function startDovecot(options: { profile?: DovecotProfile } = {}): 
     ...mailbox,
     host: '127.0.0.1', port, tlsPort, profile, users, createUser, processIds,
     certPem: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
+    keyPem: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
     async stop() {
       if (stopped) return;
       const pids = processIds();

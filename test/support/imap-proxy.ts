@@ -50,7 +50,7 @@ export interface ImapProxy {
   /** Commands of this name over all connections since the last reset. */
   count(name: string): number;
   totals(): Record<string, number>;
-  /** Forget connections and counts (open connections keep counting into fresh records). */
+  /** Forget connections, counts and fired faults; a still-open connection reappears with a fresh record on its next activity. */
   reset(): void;
   faults: ProxyFaults;
   fired: FaultEvent[];
@@ -68,6 +68,7 @@ export async function startImapProxy(options: ProxyOptions): Promise<ImapProxy> 
   let connections: ProxyConnection[] = [];
   const sockets = new Set<net.Socket>();
   let nextId = 1;
+  let epoch = 0;
 
   const takeRule = <T extends Rule['type']>(type: T, match: (r: Extract<Rule, { type: T }>) => boolean) => {
     const rule = rules.find((r): r is Extract<Rule, { type: T }> => r.type === type && match(r as Extract<Rule, { type: T }>));
@@ -78,8 +79,20 @@ export async function startImapProxy(options: ProxyOptions): Promise<ImapProxy> 
   };
 
   const onConnection = (client: net.Socket) => {
-    const conn: ProxyConnection = { id: nextId++, commands: {}, log: [], bytesToClient: 0, bytesToServer: 0, opaque: false, closed: false };
+    const id = nextId++;
+    let conn: ProxyConnection = { id, commands: {}, log: [], bytesToClient: 0, bytesToServer: 0, opaque: false, closed: false };
+    let connEpoch = epoch;
     connections.push(conn);
+    // After reset() the connection counts into a new record (byte offsets restart at 0).
+    const current = () => {
+      if (connEpoch !== epoch) {
+        connEpoch = epoch;
+        if (dropAt !== null) dropAt -= conn.bytesToClient;
+        conn = { ...conn, commands: {}, log: [], bytesToClient: 0, bytesToServer: 0 };
+        connections.push(conn);
+      }
+      return conn;
+    };
     const upstream = options.upstream.tls
       ? tls.connect({ host: options.upstream.host, port: options.upstream.port, rejectUnauthorized: false })
       : net.connect(options.upstream.port, options.upstream.host);
@@ -95,8 +108,10 @@ export async function startImapProxy(options: ProxyOptions): Promise<ImapProxy> 
     let starttlsTag: string | null = null;
     const replaceTagged = new Map<string, string>();
 
+    let ended = false;
     const end = () => {
-      if (conn.closed) return;
+      if (ended) return;
+      ended = true;
       conn.closed = true;
       client.destroy();
       upstream.destroy();
@@ -106,8 +121,9 @@ export async function startImapProxy(options: ProxyOptions): Promise<ImapProxy> 
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
 
+    let cut = false;
     const toClient = (buf: Buffer) => {
-      if (conn.closed) return;
+      if (ended || cut) return;
       if (stalled) {
         held.push(buf);
         return;
@@ -116,6 +132,8 @@ export async function startImapProxy(options: ProxyOptions): Promise<ImapProxy> 
         const keep = dropAt - conn.bytesToClient;
         conn.bytesToClient += keep;
         fired.push({ type: 'drop', connection: conn.id });
+        cut = true; // nothing more reaches the client, even while the partial write flushes
+        upstream.destroy();
         client.write(buf.subarray(0, keep), () => end());
         dropAt = null;
         return;
@@ -195,12 +213,14 @@ export async function startImapProxy(options: ProxyOptions): Promise<ImapProxy> 
     });
 
     client.on('data', (chunk: Buffer) => {
+      current();
       if (conn.opaque) {
         conn.bytesToServer += chunk.length;
         upstream.write(chunk);
       } else clientSplitter.push(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
+      current();
       if (conn.opaque) toClient(chunk);
       else serverSplitter.push(chunk);
     });
@@ -228,11 +248,8 @@ export async function startImapProxy(options: ProxyOptions): Promise<ImapProxy> 
     count: (name) => totals()[name.toUpperCase()] ?? 0,
     totals,
     reset() {
-      for (const c of connections) {
-        c.commands = {};
-        c.log = [];
-      }
-      connections = connections.filter((c) => !c.closed);
+      epoch++;
+      connections = [];
       fired.length = 0;
     },
     fired,
