@@ -32,7 +32,7 @@ export function renderMalformed(ctx: RenderContext): RenderedBody {
       const utf8 = Buffer.from(ctx.subject, 'utf8');
       const variants = [
         `=?utf-8?Q?${quotedPrintable(utf8).replace(/\r\n|=$/g, '').replace(/ /g, '_')}=C?=`,
-        `=?utf-8?B?${utf8.toString('base64').replace(/=/g, '')}*!?=`,
+        `=?utf-8?B?${utf8.toString('base64').slice(0, 8)}${utf8.toString('base64').slice(11)}?=`, // 4n+1 chars: never valid
         `=?utf-8?Q?${quotedPrintable(utf8).replace(/\r\n|=$/g, '').replace(/ /g, '_')}`,
         `=?x-nonsense?Q?${quotedPrintable(utf8).replace(/\r\n|=$/g, '').replace(/ /g, '_')}?=`,
       ];
