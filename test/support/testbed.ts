@@ -1,0 +1,40 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { dovecotMissing, startDovecot, type Dovecot, type DovecotProfile } from './dovecot.js';
+import { serviceMissing } from './services.js';
+
+/**
+ * Runs a suite against a private Dovecot in the given profile, started once for the suite.
+ * Without Dovecot: skipped with a one-line reason, or failed in CI.
+ */
+export function describeWithDovecot(name: string, profile: DovecotProfile, body: (ctx: { readonly server: Dovecot }) => void): void {
+  const missing = dovecotMissing();
+  const state = missing ? serviceMissing(missing) : 'ok';
+  if (state === 'skip') {
+    describe.skip(`${name} [dovecot ${profile}]`, () => {
+      it('needs Dovecot');
+    });
+    return;
+  }
+  describe(`${name} [dovecot ${profile}]`, () => {
+    if (state === 'fail') {
+      it('has Dovecot', () => {
+        throw new Error(missing!);
+      });
+      return;
+    }
+    let server: Dovecot | undefined;
+    const ctx = {
+      get server() {
+        if (!server) throw new Error('Dovecot not started yet (use it inside tests or beforeAll)');
+        return server;
+      },
+    };
+    beforeAll(async () => {
+      server = await startDovecot({ profile });
+    });
+    afterAll(async () => {
+      await server?.stop();
+    });
+    body(ctx);
+  });
+}
