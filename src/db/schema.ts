@@ -206,3 +206,52 @@ export interface JobSchedulesTable {
   next_run_at: number;
   updated_at: number;
 }
+
+export type AccountState = 'idle' | 'syncing' | 'auth_error' | 'error' | 'deleting';
+export type FolderRole = 'inbox' | 'sent' | 'drafts' | 'trash' | 'junk' | 'archive' | 'all' | 'flagged' | 'important';
+
+export interface AccountsTable {
+  id: string;
+  user_id: string;
+  /** Sealed: account.name.v1. */
+  name: Buffer;
+  /** Sealed JSON: account.settings.v1 (IMAP/SMTP endpoints and credentials). */
+  settings: Buffer;
+  provider: string | null;
+  state: AccountState;
+  sync_interval_minutes: number;
+  initial_window_days: number;
+  initial_max_per_folder: number;
+  /** Space-separated IMAP capabilities seen at the last connection. */
+  capabilities: string | null;
+  last_sync_at: number | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface FoldersTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  /** Sealed: folder.path.v1. */
+  path: Buffer;
+  /** Keyed HMAC (purpose folder.path.v1) of the path, for look-ups. */
+  path_hash: Buffer;
+  delimiter: string | null;
+  role: FolderRole | null;
+  is_synced: number;
+  is_gone: number;
+  uidvalidity: number | null;
+  uidnext: number | null;
+  highestmodseq: number | null;
+  message_count: number;
+  unseen_count: number;
+  last_full_check_at: number | null;
+  last_flag_check_at: number | null;
+  last_error_code: string | null;
+  created_at: number;
+  updated_at: number;
+}

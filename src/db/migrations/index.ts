@@ -4,7 +4,8 @@ import { userKeys } from './0003-user-keys.js';
 import { auth } from './0004-auth.js';
 import { jobs } from './0005-jobs.js';
 import { access } from './0006-access.js';
+import { accounts } from './0007-accounts.js';
 import type { SchemaMigration } from './types.js';
 
 /** Every migration, in order. Names sort in this order; add new ones at the end. */
-export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access];
+export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access, accounts];
