@@ -7,20 +7,30 @@ import { sql } from 'kysely';
 import { assertSchemaCurrent } from '../../src/db/migrate.js';
 import type { TestDatabase } from './db.js';
 import { createTestCrypto, testKeyRing } from './crypto.js';
+import { createServices, type Services } from '../../src/services/index.js';
+import { openJobs, type JobsRuntime } from '../../src/jobs/runtime.js';
+import type { JobDefinition } from '../../src/jobs/registry.js';
 
 /** One master key ring per test process, so several apps on one database open the same data. */
 const sharedRing = testKeyRing();
-import { createServices, type Services } from '../../src/services/index.js';
 
 /** The HTTP app on a test database, with the same readiness checks the runtime registers. */
-export async function buildTestApp(database: TestDatabase, env: EnvInput = {}, options: { now?: () => number } = {}): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services }> {
+export async function buildTestApp(
+  database: TestDatabase,
+  env: EnvInput = {},
+  options: { now?: () => number; jobDefinitions?: JobDefinition[] } = {},
+): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; jobs: JobsRuntime | null }> {
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TWO_FACTOR_POLICY: 'optional', ...env });
   const readiness = new ReadinessRegistry();
   readiness.register({ name: 'database', check: async () => void (await sql`select 1`.execute(database.db)) });
   readiness.register({ name: 'migrations', check: () => assertSchemaCurrent(database.db, database.dialect) });
   const crypto = createTestCrypto(database.db, sharedRing);
   const services = createServices({ db: database.db, config, now: options.now, sealer: crypto, onUserCreated: async (id) => void (await crypto.ensureUserKey(id)) });
-  const app = await buildApp({ config, database, readiness, services, logger: createLogger('silent') });
+  const logger = createLogger('silent');
+  // With job definitions, the jobs API and event stream are mounted too (as a web node: no worker loop).
+  const jobs = options.jobDefinitions ? await openJobs({ config, database, logger, role: 'web', definitions: options.jobDefinitions }) : null;
+  const app = await buildApp({ config, database, readiness, services, logger, jobs: jobs ?? undefined });
+  if (jobs) app.addHook('onClose', async () => jobs.close(1000));
   await app.ready();
-  return { app, readiness, services };
+  return { app, readiness, services, jobs };
 }

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { buildTestApp } from '../../support/app.js';
+import { describeEachDialect } from '../../support/db.js';
+import { ADMIN, ALICE, BOB, TestClient } from '../../support/http-client.js';
+import { fixtureJobDefinitions } from '../../support/job-harness.js';
+import { routeCases, type IsolationFixture, type RouteCase } from '../../support/isolation-routes.js';
+import { createFixtureTables } from '../jobs/fixtures/handlers.mjs';
+import type { RouteInfo } from '../../../src/http/app.js';
+
+/** Every row that belongs to a user, in every table with a user_id (plus the user row itself). */
+async function rowsOf(db: Kysely<any>, userId: string): Promise<string> {
+  const tables = await db.introspection.getTables();
+  const out: Record<string, unknown[]> = {};
+  for (const t of tables.filter((t) => t.columns.some((c) => c.name === 'user_id')).map((t) => t.name).sort()) {
+    out[t] = (await db.selectFrom(t).selectAll().where('user_id', '=', userId).execute()).map((r: Record<string, unknown>) => {
+      const { last_seen_at: _a, last_used_at: _b, ...rest } = r;
+      return rest;
+    });
+  }
+  out.users = await db.selectFrom('users').selectAll().where('id', '=', userId).execute();
+  return JSON.stringify(out, (_k, v) => (v && v.type === 'Buffer' ? Buffer.from(v.data).toString('base64') : v));
+}
+
+describeEachDialect('per-user isolation on every route', (ctx) => {
+  let app: FastifyInstance;
+  let fixture: IsolationFixture;
+  let a: TestClient;
+  let b: TestClient;
+  let routes: RouteInfo[];
+
+  beforeAll(async () => {
+    await createFixtureTables(ctx.db);
+    const built = await buildTestApp(ctx.handle, {}, { jobDefinitions: fixtureJobDefinitions(ctx.db) });
+    app = built.app;
+    routes = app.routeTable;
+    const { services, jobs } = built;
+    const admin = await services.users.create({ ...ADMIN, role: 'admin' }, 'cli');
+    const alice = await services.users.create({ ...ALICE, role: 'user' }, 'cli');
+    await services.users.create({ ...BOB, role: 'user' }, 'cli');
+    const token = await services.tokens.create(alice.id, { name: 'a-token', scopes: ['read'] });
+    const job = await jobs!.queue.enqueue('test.echo', { n: 1 }, { userId: alice.id });
+    const invitation = await services.invitations.create({ id: admin.id, role: 'admin' }, { role: 'user' });
+    fixture = { userA: { id: alice.id, username: alice.username }, tokenIdA: token.id, jobIdA: job.id, invitationId: invitation.id };
+    a = new TestClient(app, '192.0.2.100');
+    b = new TestClient(app, '192.0.2.101');
+    await a.login(ALICE.username, ALICE.password);
+    await b.login(BOB.username, BOB.password);
+  });
+  afterAll(async () => app?.close());
+
+  it('has an isolation case for every registered route (new routes must add one)', () => {
+    const missing = routes.map((r) => `${r.method} ${r.url}`).filter((k) => !(k in routeCases));
+    expect(missing, 'add these routes to test/support/isolation-routes.ts').toEqual([]);
+    const stale = Object.keys(routeCases).filter((k) => !routes.some((r) => `${r.method} ${r.url}` === k));
+    expect(stale, 'cases for routes that no longer exist').toEqual([]);
+    // The table's declared admin routes are admin in the app, too.
+    for (const r of routes) if (r.access === 'admin') expect(routeCases[`${r.method} ${r.url}`]!.kind, `${r.method} ${r.url}`).toBe('admin');
+  });
+
+  const secretsOfA = () => [fixture.userA.id, fixture.userA.username, fixture.tokenIdA, fixture.jobIdA];
+
+  async function send(client: TestClient, route: RouteInfo, c: RouteCase) {
+    const built = c.build?.(fixture) ?? {};
+    const url = built.url ?? route.url;
+    if (route.url === '/api/events') {
+      // The event stream never ends; ask for it with a timeout and read what arrived.
+      const res = await app.inject({ method: 'GET', url, headers: { cookie: client.cookie! }, remoteAddress: client.ip, payloadAsStream: true } as never);
+      const stream = (res as unknown as { stream(): NodeJS.ReadableStream }).stream();
+      let text = '';
+      stream.on('data', (d: Buffer) => (text += d));
+      await new Promise((r) => setTimeout(r, 200));
+      (stream as unknown as { destroy(): void }).destroy();
+      return { statusCode: res.statusCode, body: text };
+    }
+    const res = await client.request(route.method as 'GET', url, built.body ?? (route.method === 'GET' || route.method === 'DELETE' ? undefined : {}));
+    return { statusCode: res.statusCode, body: res.body };
+  }
+
+  it('B never reaches A’s objects, and A’s rows are unchanged; A’s own requests succeed', async () => {
+    const problems: string[] = [];
+    for (const route of routes) {
+      const key = `${route.method} ${route.url}`;
+      const c = routeCases[key];
+      if (!c || c.kind === 'public') continue;
+      // Some self routes end the caller's session (logout); sign in again when that happened.
+      for (const [client, who] of [[a, ALICE], [b, BOB]] as const) {
+        if ((await client.get('/api/me')).statusCode !== 200) await client.login(who.username, who.password);
+      }
+      const before = await rowsOf(ctx.db, fixture.userA.id);
+      const asB = await send(b, route, c);
+      if (c.kind === 'admin') {
+        if (asB.statusCode !== 403) problems.push(`${key}: a plain user got ${asB.statusCode}, not 403`);
+      } else if (c.kind === 'owned' && !c.isList) {
+        if (asB.statusCode !== 404) problems.push(`${key}: B got ${asB.statusCode}, not 404`);
+      } else if (asB.statusCode >= 500) {
+        problems.push(`${key}: B got ${asB.statusCode}`);
+      }
+      for (const s of secretsOfA()) if (asB.body.includes(s)) problems.push(`${key}: B's answer mentions A (${s === fixture.userA.username ? 'username' : 'an id'})`);
+      if ((await rowsOf(ctx.db, fixture.userA.id)) !== before) problems.push(`${key}: B's request changed A's rows`);
+
+      // The positive control: the same request as A works (list routes and owned objects).
+      if (c.kind === 'owned') {
+        const asA = await send(a, route, c);
+        if (asA.statusCode >= 300) problems.push(`${key}: A got ${asA.statusCode} (the positive control failed)`);
+        if (c.isList && !fixture.tokenIdA) problems.push(`${key}: no fixture`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});

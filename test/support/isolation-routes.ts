@@ -1,0 +1,69 @@
+/**
+ * The isolation harness's table: for every route, how to call it with user A's real ids, and what
+ * "isolated" means for it. A route without an entry fails the meta-test, so new routes are covered
+ * as they land. Kinds:
+ * - owned:  acts on one of A's objects. B must get 404 (or, for lists, no A ids); A must succeed.
+ * - self:   acts on the caller only. B's answer must not mention A; A's rows stay unchanged.
+ * - admin:  a plain user gets 403.
+ * - public: no sign-in (setup, login, probes, invitation acceptance).
+ */
+export interface IsolationFixture {
+  userA: { id: string; username: string };
+  tokenIdA: string;
+  jobIdA: string;
+  invitationId: string;
+}
+
+export interface RouteCase {
+  kind: 'owned' | 'self' | 'admin' | 'public';
+  build?: (f: IsolationFixture) => { url?: string; body?: unknown };
+  /** A list route: B gets 200 and must see none of A's ids. */
+  isList?: boolean;
+  /** The request changes or ends A's own state (logout, delete); A is sent last. */
+  destructive?: boolean;
+}
+
+export const routeCases: Record<string, RouteCase> = {
+  'GET /livez': { kind: 'public' },
+  'GET /readyz': { kind: 'public' },
+  'GET /api/setup': { kind: 'public' },
+  'POST /api/setup': { kind: 'public' },
+  'POST /api/auth/login': { kind: 'public' },
+  'POST /api/invitations/inspect': { kind: 'public' },
+  'POST /api/invitations/accept': { kind: 'public' },
+
+  'POST /api/auth/2fa': { kind: 'self', build: () => ({ body: { code: '123456' } }) },
+  'POST /api/auth/step-up': { kind: 'self', build: () => ({ body: { password: 'not-the-password-of-anyone' } }) },
+  'POST /api/auth/logout': { kind: 'self', destructive: true },
+  'GET /api/me': { kind: 'self' },
+  'POST /api/me/password': { kind: 'self', build: () => ({ body: { currentPassword: 'wrong-current-password', newPassword: 'x' } }) },
+  'POST /api/me/2fa/enroll': { kind: 'self' },
+  'POST /api/me/2fa/confirm': { kind: 'self', build: () => ({ body: { code: '000000' } }) },
+  'DELETE /api/me/2fa': { kind: 'self' },
+  'GET /api/audit': { kind: 'self' },
+  'GET /api/tokens': { kind: 'owned', isList: true },
+  'POST /api/tokens': { kind: 'self', build: () => ({ body: { name: 'isolation' } }) },
+  'DELETE /api/tokens/:id': { kind: 'owned', destructive: true, build: (f) => ({ url: `/api/tokens/${f.tokenIdA}` }) },
+
+  'GET /api/jobs': { kind: 'owned', isList: true },
+  'GET /api/jobs/:id': { kind: 'owned', build: (f) => ({ url: `/api/jobs/${f.jobIdA}` }) },
+  'POST /api/jobs/:id/cancel': { kind: 'owned', destructive: true, build: (f) => ({ url: `/api/jobs/${f.jobIdA}/cancel` }) },
+  'GET /api/events': { kind: 'self' },
+
+  'GET /api/admin/users': { kind: 'admin' },
+  'POST /api/admin/users': { kind: 'admin', build: () => ({ body: { username: 'mallory', password: 'mallory-long-passphrase' } }) },
+  'PATCH /api/admin/users/:id': { kind: 'admin', build: (f) => ({ url: `/api/admin/users/${f.userA.id}`, body: { disabled: true } }) },
+  'DELETE /api/admin/users/:id': { kind: 'admin', build: (f) => ({ url: `/api/admin/users/${f.userA.id}` }) },
+  'GET /api/admin/audit': { kind: 'admin' },
+  'GET /api/admin/invitations': { kind: 'admin' },
+  'POST /api/admin/invitations': { kind: 'admin', build: () => ({ body: {} }) },
+  'DELETE /api/admin/invitations/:id': { kind: 'admin', build: (f) => ({ url: `/api/admin/invitations/${f.invitationId}` }) },
+  'GET /api/admin/jobs': { kind: 'admin' },
+  'GET /api/admin/job-runs': { kind: 'admin' },
+  'POST /api/admin/jobs/:id/retry': { kind: 'admin', build: (f) => ({ url: `/api/admin/jobs/${f.jobIdA}/retry` }) },
+  'POST /api/admin/jobs/:id/cancel': { kind: 'admin', build: (f) => ({ url: `/api/admin/jobs/${f.jobIdA}/cancel` }) },
+  'GET /api/admin/job-types': { kind: 'admin' },
+  'POST /api/admin/job-types/:type/pause': { kind: 'admin', build: () => ({ url: '/api/admin/job-types/test.echo/pause' }) },
+  'POST /api/admin/job-types/:type/resume': { kind: 'admin', build: () => ({ url: '/api/admin/job-types/test.echo/resume' }) },
+  'GET /api/admin/workers': { kind: 'admin' },
+};
