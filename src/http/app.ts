@@ -14,6 +14,9 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { accessRoutes } from './routes/access.js';
 import { authRoutes } from './routes/auth.js';
 import { probeRoutes } from './routes/probes.js';
+import { opsRoutes } from './routes/ops.js';
+import { createMetrics } from '../observability/metrics.js';
+import { createHealthService } from '../services/health.js';
 import { userRoutes } from './routes/users.js';
 
 export interface RouteInfo {
@@ -102,6 +105,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerAuth(app, { services: deps.services, config });
 
   await app.register(probeRoutes, { readiness: deps.readiness });
+  const metrics = createMetrics({ db: deps.database.db });
+  metrics.instrument(app);
+  const health = createHealthService({ db: deps.database.db, readiness: deps.readiness, now: Date.now });
+  await app.register(opsRoutes, { health, metrics });
   await app.register(
     async (api) => {
       await api.register(authRoutes, { services: deps.services, config });

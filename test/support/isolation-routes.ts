@@ -66,4 +66,6 @@ export const routeCases: Record<string, RouteCase> = {
   'POST /api/admin/job-types/:type/pause': { kind: 'admin', build: () => ({ url: '/api/admin/job-types/test.echo/pause' }) },
   'POST /api/admin/job-types/:type/resume': { kind: 'admin', build: () => ({ url: '/api/admin/job-types/test.echo/resume' }) },
   'GET /api/admin/workers': { kind: 'admin' },
+  'GET /api/health': { kind: 'admin' },
+  'GET /metrics': { kind: 'admin' },
 };

@@ -5,6 +5,7 @@ import { AppError } from '../../errors.js';
 import type { NewSession, SessionAuth } from '../../services/auth/sessions.js';
 import type { Services } from '../../services/index.js';
 import type { Scope, TokenAuth } from '../../services/tokens.js';
+import { secretsEqual } from '../../services/auth/tokens.js';
 
 export type RouteAccess = 'public' | 'user' | 'admin';
 
@@ -26,6 +27,12 @@ declare module 'fastify' {
     pending2fa?: boolean;
     /** Reachable before a user has enrolled 2FA under the `required` policy. */
     enrollment?: boolean;
+    /** Also open to the MONITORING_TOKEN bearer (health, metrics). */
+    monitoring?: boolean;
+  }
+  interface FastifyRequest {
+    /** The caller presented MONITORING_TOKEN on a monitoring route. */
+    isMonitoring: boolean;
   }
 }
 
@@ -68,6 +75,8 @@ export function registerAuth(app: FastifyInstance, deps: { services: Pick<Servic
   const cookieName = sessionCookieName(deps.config);
   const { auth: authService, tokens } = deps.services;
   app.decorateRequest('auth', null);
+  app.decorateRequest('isMonitoring', false);
+  const monitoringToken = deps.config.monitoringToken;
 
   app.addHook('preHandler', async (req: FastifyRequest) => {
     // Unmatched URLs reach the 404 handler, which reveals nothing.
@@ -77,6 +86,10 @@ export function registerAuth(app: FastifyInstance, deps: { services: Pick<Servic
     const isSafe = SAFE_METHODS.has(req.method);
 
     const bearer = bearerToken(req);
+    if (bearer && config.monitoring && monitoringToken && secretsEqual(bearer, monitoringToken)) {
+      req.isMonitoring = true;
+      return;
+    }
     if (bearer) {
       const tokenAuth = await tokens.authenticate(bearer);
       if (!tokenAuth) throw new AppError('UNAUTHENTICATED', 'The API token is unknown, expired or revoked', 401);
