@@ -1,0 +1,291 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { UserCipher } from '../../crypto/crypto.js';
+import { assertFence, type Lease } from '../../jobs/leases.js';
+import { initialWindow, needsDeletionCheck, planFolder, type FolderPlan, type FolderStatus, type StoredFolderState } from './plan.js';
+
+/** What the sync loop needs from an IMAP session (imapflow's ImapFlow satisfies it). */
+export interface ImapSession {
+  capabilities: Map<string, boolean | number>;
+  status(path: string, query: { messages: true; uidNext: true; uidValidity: true; highestModseq?: boolean }): Promise<
+    { messages?: number; uidNext?: number; uidValidity?: bigint; highestModseq?: bigint } | false
+  >;
+  getMailboxLock(path: string, options?: { readOnly?: boolean }): Promise<{ release(): void }>;
+  search(query: Record<string, unknown>, options: { uid: true }): Promise<number[] | false | undefined>;
+  fetch(
+    range: string,
+    query: { uid: true; flags?: boolean; internalDate?: boolean; size?: boolean; source?: boolean; emailId?: boolean },
+    options?: { uid?: boolean; changedSince?: bigint },
+  ): AsyncIterable<{ uid: number; flags?: Set<string>; modseq?: bigint; internalDate?: Date | string; size?: number; source?: Buffer; emailId?: string }>;
+}
+
+/** One fetched message as the store receives it. `raw` is null when it was above the size limit. */
+export interface FetchedMessage {
+  uid: number;
+  flags: string[];
+  modseq: number | null;
+  internalDate: number | null;
+  size: number;
+  raw: Buffer | null;
+  emailId: string | null;
+}
+
+export interface FlagUpdate {
+  uid: number;
+  flags: string[];
+  modseq: number | null;
+}
+
+export interface FolderRef {
+  userId: string;
+  accountId: string;
+  folderId: string;
+  path: string;
+}
+
+/**
+ * The message store as the sync uses it. `prepare` does the slow work (parse, seal) outside any
+ * transaction; the others run inside the batch transaction the sync opens and fences.
+ */
+export interface SyncStore {
+  prepare(cipher: UserCipher, folder: FolderRef, uidvalidity: number, items: FetchedMessage[]): Promise<unknown>;
+  write(trx: Transaction<Database>, prepared: unknown): Promise<{ stored: number }>;
+  applyFlags(trx: Transaction<Database>, folder: FolderRef, uidvalidity: number, updates: FlagUpdate[]): Promise<number>;
+  removeCopies(trx: Transaction<Database>, folder: FolderRef, uidvalidity: number, uids: number[]): Promise<number>;
+  reseedFolder(trx: Transaction<Database>, folder: FolderRef, oldUidvalidity: number): Promise<void>;
+  knownUids(db: Kysely<Database>, folder: FolderRef, uidvalidity: number): Promise<number[]>;
+}
+
+export interface FolderSyncOptions {
+  now: () => number;
+  flagCheckIntervalMs: number;
+  initialWindowDays: number;
+  initialMaxPerFolder: number;
+  /** Messages per batch transaction, and bytes per batch (whichever comes first). */
+  batchSize: number;
+  batchBytes: number;
+  maxMessageBytes: number;
+}
+
+export interface FolderSyncResult {
+  skipped: boolean;
+  fetched: number;
+  stored: number;
+  flagsChanged: number;
+  removed: number;
+  reseeded: boolean;
+}
+
+interface Deps {
+  db: Kysely<Database>;
+  store: SyncStore;
+  cipher: UserCipher;
+  client: ImapSession;
+  lease: Lease;
+  signal: AbortSignal;
+  onProgress?: (counts: { fetched: number; stored: number }) => Promise<void>;
+}
+
+async function readState(db: Kysely<Database>, folder: FolderRef): Promise<StoredFolderState> {
+  const row = await db
+    .selectFrom('folders')
+    .select(['uidvalidity', 'uidnext', 'highestmodseq', 'message_count', 'last_flag_check_at'])
+    .where('user_id', '=', folder.userId)
+    .where('id', '=', folder.folderId)
+    .executeTakeFirstOrThrow();
+  return {
+    uidvalidity: row.uidvalidity,
+    uidnext: row.uidnext,
+    highestmodseq: row.highestmodseq,
+    serverCount: row.message_count,
+    lastFlagCheckAt: row.last_flag_check_at,
+  };
+}
+
+function toStatus(raw: Awaited<ReturnType<ImapSession['status']>>): FolderStatus {
+  if (!raw || raw.uidValidity === undefined || raw.uidNext === undefined || raw.messages === undefined) {
+    throw new Error('the server answered STATUS without UIDVALIDITY, UIDNEXT or MESSAGES');
+  }
+  return {
+    uidValidity: Number(raw.uidValidity),
+    uidNext: raw.uidNext,
+    messages: raw.messages,
+    highestModseq: raw.highestModseq === undefined ? null : Number(raw.highestModseq),
+  };
+}
+
+/** UID sets as compact IMAP ranges ("1:5,9,12:14"). */
+export function uidRanges(uids: number[]): string {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}:${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/**
+ * Syncs one folder under the account's lease: one STATUS when nothing changed; otherwise new mail,
+ * flags and deletions as the plan says. Every batch is parsed and sealed first, then written in one
+ * fenced transaction, so a crash loses at most one batch and a retry never duplicates.
+ */
+export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderSyncOptions): Promise<FolderSyncResult> {
+  const { db, client, store } = deps;
+  const hasCondstore = client.capabilities.has('CONDSTORE');
+  const state = await readState(db, folder);
+  const status = toStatus(await client.status(folder.path, { messages: true, uidNext: true, uidValidity: true, highestModseq: hasCondstore }));
+  const plan: FolderPlan = planFolder(state, status, { hasCondstore, now: options.now(), flagCheckIntervalMs: options.flagCheckIntervalMs });
+  const result: FolderSyncResult = { skipped: plan.kind === 'skip', fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false };
+  if (plan.kind === 'skip') return result;
+
+  const fenced = <T>(fn: (trx: Transaction<Database>) => Promise<T>) =>
+    db.transaction().execute(async (trx) => {
+      await assertFence(trx, deps.lease.key, deps.lease.token);
+      return fn(trx);
+    });
+
+  const lock = await client.getMailboxLock(folder.path, { readOnly: true });
+  try {
+    if (plan.reseed && state.uidvalidity !== null) {
+      await fenced((trx) => store.reseedFolder(trx, folder, state.uidvalidity!));
+      result.reseeded = true;
+    }
+    const uidvalidity = status.uidValidity;
+    const known = new Set(plan.reseed ? [] : await store.knownUids(db, folder, uidvalidity));
+
+    // Which UIDs to fetch: the initial window (newest first) or everything from the stored UIDNEXT.
+    let wanted: number[] = [];
+    let newOnServer = 0;
+    if (plan.initial) {
+      const since = new Date(options.now() - options.initialWindowDays * 86_400_000);
+      const found = (await client.search({ since }, { uid: true })) || [];
+      wanted = initialWindow(found, options.initialMaxPerFolder).filter((uid) => !known.has(uid));
+    } else if (plan.fetchNewFrom !== null) {
+      const fresh = (await client.search({ uid: `${plan.fetchNewFrom}:*` }, { uid: true })) || [];
+      const newUids = fresh.filter((uid) => uid >= plan.fetchNewFrom!);
+      newOnServer = newUids.length;
+      wanted = newUids.filter((uid) => !known.has(uid)).sort((a, b) => a - b);
+    }
+
+    for (const batch of await planBatches(client, wanted, options)) {
+      deps.signal.throwIfAborted();
+      const items = await fetchSources(client, batch, options);
+      result.fetched += items.length;
+      const prepared = await store.prepare(deps.cipher, folder, uidvalidity, items);
+      const written = await fenced(async (trx) => {
+        const w = await store.write(trx, prepared);
+        if (!plan.initial && items.length > 0) {
+          // Resume point for new mail: everything below this UID is stored.
+          const next = Math.max(...items.map((m) => m.uid)) + 1;
+          await trx
+            .updateTable('folders')
+            .set({ uidnext: next, updated_at: options.now() })
+            .where('user_id', '=', folder.userId)
+            .where('id', '=', folder.folderId)
+            .where((eb) => eb.or([eb('uidnext', 'is', null), eb('uidnext', '<', next)]))
+            .execute();
+        }
+        return w;
+      });
+      result.stored += written.stored;
+      await deps.onProgress?.({ fetched: result.fetched, stored: result.stored });
+    }
+
+    // Flags of messages we already had.
+    if (!plan.initial && plan.flags !== 'none' && known.size > 0) {
+      const updates: FlagUpdate[] = [];
+      const fetchOptions = plan.flags === 'changed-since' && state.highestmodseq !== null ? { uid: true, changedSince: BigInt(state.highestmodseq) } : { uid: true };
+      for await (const msg of client.fetch('1:*', { uid: true, flags: true }, fetchOptions)) {
+        if (known.has(msg.uid)) updates.push({ uid: msg.uid, flags: [...(msg.flags ?? [])].sort(), modseq: msg.modseq === undefined ? null : Number(msg.modseq) });
+      }
+      if (updates.length) result.flagsChanged = await fenced((trx) => store.applyFlags(trx, folder, uidvalidity, updates));
+    }
+
+    // Deletions: only when the counts say something went away.
+    if (!plan.initial && needsDeletionCheck(status, state, newOnServer) && known.size > 0) {
+      const onServer = new Set((await client.search({ all: true }, { uid: true })) || []);
+      const gone = [...known].filter((uid) => !onServer.has(uid));
+      if (gone.length) result.removed = await fenced((trx) => store.removeCopies(trx, folder, uidvalidity, gone));
+    }
+
+    const at = options.now();
+    await fenced((trx) =>
+      trx
+        .updateTable('folders')
+        .set({
+          uidvalidity,
+          uidnext: status.uidNext,
+          highestmodseq: status.highestModseq,
+          message_count: status.messages,
+          last_full_check_at: at,
+          ...(plan.flags === 'all' || plan.initial ? { last_flag_check_at: at } : {}),
+          last_error_code: null,
+          updated_at: at,
+        })
+        .where('user_id', '=', folder.userId)
+        .where('id', '=', folder.folderId)
+        .execute(),
+    );
+    return result;
+  } finally {
+    lock.release();
+  }
+}
+
+const META_CHUNK = 500;
+
+/**
+ * Reads flags, sizes and dates of the wanted UIDs (cheap), then groups them into batches by count
+ * and bytes, keeping the wanted order (newest first for the initial window).
+ */
+async function planBatches(client: ImapSession, uids: number[], options: FolderSyncOptions): Promise<FetchedMessage[][]> {
+  const meta = new Map<number, FetchedMessage>();
+  for (let i = 0; i < uids.length; i += META_CHUNK) {
+    const chunk = uids.slice(i, i + META_CHUNK);
+    for await (const m of client.fetch(uidRanges(chunk), { uid: true, flags: true, internalDate: true, size: true, emailId: true }, { uid: true })) {
+      meta.set(m.uid, {
+        uid: m.uid,
+        flags: [...(m.flags ?? [])].sort(),
+        modseq: m.modseq === undefined ? null : Number(m.modseq),
+        internalDate: m.internalDate ? new Date(m.internalDate).getTime() : null,
+        size: m.size ?? 0,
+        raw: null,
+        emailId: m.emailId ?? null,
+      });
+    }
+  }
+  const batches: FetchedMessage[][] = [];
+  let current: FetchedMessage[] = [];
+  let bytes = 0;
+  for (const uid of uids) {
+    const m = meta.get(uid);
+    if (!m) continue; // expunged meanwhile
+    const weight = Math.min(m.size, options.maxMessageBytes);
+    if (current.length > 0 && (current.length >= options.batchSize || bytes + weight > options.batchBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += weight;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}
+
+/** Fills in the raw source of every message within the size limit; larger ones stay metadata only. */
+async function fetchSources(client: ImapSession, batch: FetchedMessage[], options: FolderSyncOptions): Promise<FetchedMessage[]> {
+  const byUid = new Map(batch.map((m) => [m.uid, m]));
+  const withSource = batch.filter((m) => m.size <= options.maxMessageBytes).map((m) => m.uid);
+  if (withSource.length) {
+    for await (const m of client.fetch(uidRanges(withSource), { uid: true, source: true }, { uid: true })) {
+      const item = byUid.get(m.uid);
+      if (item && m.source) item.raw = m.source;
+    }
+  }
+  // A message expunged between the two fetches has no source although it was small enough: leave it out.
+  return batch.filter((m) => m.raw !== null || m.size > options.maxMessageBytes);
+}
