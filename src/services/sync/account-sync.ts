@@ -1,0 +1,153 @@
+import type { Kysely } from 'kysely';
+import type { Crypto } from '../../crypto/crypto.js';
+import type { AccountState, Database } from '../../db/schema.js';
+import { PermanentError, TransientError } from '../../jobs/errors.js';
+import type { Lease } from '../../jobs/leases.js';
+import type { JobProgress } from '../../jobs/types.js';
+import { syncFolder, type FolderSyncOptions, type ImapSession, type SyncStore } from './folder-sync.js';
+
+/** Opens (or borrows from the account's pool) an authenticated IMAP session. */
+export interface AccountConnections {
+  open(userId: string, accountId: string, signal: AbortSignal): Promise<{ client: ImapSession; release(): Promise<void> }>;
+}
+
+/** Lists the server's folders into the folders table (new ones, roles, gone ones). */
+export interface FolderDirectory {
+  refresh(userId: string, accountId: string, client: ImapSession): Promise<void>;
+}
+
+export interface AccountSyncDeps {
+  db: Kysely<Database>;
+  crypto: Pick<Crypto, 'forUser'>;
+  connections: AccountConnections;
+  folders: FolderDirectory;
+  store: SyncStore;
+  options: Omit<FolderSyncOptions, 'initialWindowDays' | 'initialMaxPerFolder'>;
+}
+
+export interface AccountSyncResult extends Record<string, number> {
+  folders: number;
+  foldersSkipped: number;
+  foldersFailed: number;
+  fetched: number;
+  stored: number;
+  flagsChanged: number;
+  removed: number;
+}
+
+/** How a failure affects the account: a wrong password stops retries until the user fixes it. */
+export function classifySyncError(err: unknown): 'auth' | 'transient' | 'permanent' {
+  const e = err as { stage?: string; authenticationFailed?: boolean; code?: string; transient?: boolean; name?: string };
+  if (e?.authenticationFailed || e?.stage === 'AUTH' || e?.code === 'AUTH_FAILED') return 'auth';
+  if (e?.transient === true) return 'transient';
+  if (e?.stage && ['DNS', 'REFUSED', 'TIMEOUT'].includes(e.stage)) return 'transient';
+  if (e?.code && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'NoConnection', 'ETHROTTLE'].includes(e.code)) return 'transient';
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return 'transient';
+  return 'permanent';
+}
+
+/** Errors that end the whole account run rather than one folder (the connection is gone or refused). */
+function isConnectionLevel(err: unknown): boolean {
+  const kind = classifySyncError(err);
+  const e = err as { code?: string; name?: string };
+  return kind === 'auth' || e?.code === 'NoConnection' || e?.code === 'ECONNRESET' || e?.code === 'EPIPE' || e?.name === 'AbortError' || (e as { code?: string })?.code === 'LEASE_LOST';
+}
+
+export function createAccountSync(deps: AccountSyncDeps) {
+  const { db } = deps;
+  const setState = (userId: string, accountId: string, patch: { state: AccountState; last_sync_at?: number; last_error_code?: string | null; last_error_message?: string | null; last_error_at?: number | null }) =>
+    db.updateTable('accounts').set({ ...patch, updated_at: deps.options.now() }).where('user_id', '=', userId).where('id', '=', accountId).where('state', '!=', 'deleting').execute();
+
+  return {
+    /**
+     * One sync run of an account under its lease: refresh folders, then each selected folder.
+     * A failing folder is recorded and the others still finish; a connection or auth failure ends the run.
+     */
+    async run(userId: string, accountId: string, ctx: { lease: Lease; signal: AbortSignal; progress(p: JobProgress): Promise<void> }): Promise<AccountSyncResult> {
+      const account = await db
+        .selectFrom('accounts')
+        .select(['state', 'initial_window_days', 'initial_max_per_folder'])
+        .where('user_id', '=', userId)
+        .where('id', '=', accountId)
+        .executeTakeFirst();
+      if (!account) throw new PermanentError('ACCOUNT_NOT_FOUND', 'the account no longer exists');
+      const result: AccountSyncResult = { folders: 0, foldersSkipped: 0, foldersFailed: 0, fetched: 0, stored: 0, flagsChanged: 0, removed: 0 };
+      if (account.state === 'deleting') return result;
+
+      await setState(userId, accountId, { state: 'syncing' });
+      const cipher = await deps.crypto.forUser(userId);
+      let session: Awaited<ReturnType<AccountConnections['open']>> | null = null;
+      try {
+        session = await deps.connections.open(userId, accountId, ctx.signal);
+        await deps.folders.refresh(userId, accountId, session.client);
+        const folders = await db
+          .selectFrom('folders')
+          .select(['id', 'path'])
+          .where('user_id', '=', userId)
+          .where('account_id', '=', accountId)
+          .where('is_synced', '=', 1)
+          .where('is_gone', '=', 0)
+          .orderBy('role')
+          .execute();
+        const total = folders.length;
+        let done = 0;
+        for (const f of folders) {
+          ctx.signal.throwIfAborted();
+          const folder = { userId, accountId, folderId: f.id, path: cipher.openText('folder.path.v1', f.id, f.path) };
+          try {
+            const r = await syncFolder(
+              { db, store: deps.store, cipher, client: session.client, lease: ctx.lease, signal: ctx.signal },
+              folder,
+              { ...deps.options, initialWindowDays: account.initial_window_days, initialMaxPerFolder: account.initial_max_per_folder },
+            );
+            result.folders++;
+            if (r.skipped) result.foldersSkipped++;
+            result.fetched += r.fetched;
+            result.stored += r.stored;
+            result.flagsChanged += r.flagsChanged;
+            result.removed += r.removed;
+          } catch (err) {
+            if (isConnectionLevel(err)) throw err;
+            result.foldersFailed++;
+            await db
+              .updateTable('folders')
+              .set({ last_error_code: errorCode(err), updated_at: deps.options.now() })
+              .where('user_id', '=', userId)
+              .where('id', '=', f.id)
+              .execute();
+          }
+          done++;
+          await ctx.progress({ foldersDone: done, foldersTotal: total, fetched: result.fetched, stored: result.stored });
+        }
+        const at = deps.options.now();
+        await setState(userId, accountId, {
+          state: result.foldersFailed > 0 ? 'error' : 'idle',
+          last_sync_at: at,
+          last_error_code: result.foldersFailed > 0 ? 'FOLDERS_FAILED' : null,
+          last_error_message: result.foldersFailed > 0 ? `${result.foldersFailed} folder(s) could not be synced` : null,
+          last_error_at: result.foldersFailed > 0 ? at : null,
+        });
+        return result;
+      } catch (err) {
+        const kind = classifySyncError(err);
+        const at = deps.options.now();
+        const code = kind === 'auth' ? 'AUTH_FAILED' : errorCode(err);
+        const message = kind === 'auth' ? 'The mail server refused the user name or password' : kind === 'transient' ? 'The mail server could not be reached; retrying' : 'The sync failed';
+        await setState(userId, accountId, { state: kind === 'auth' ? 'auth_error' : 'error', last_error_code: code, last_error_message: message, last_error_at: at });
+        if (kind === 'auth') throw new PermanentError('AUTH_FAILED', message);
+        if (kind === 'transient') throw new TransientError(code, message);
+        throw new PermanentError(code, message);
+      } finally {
+        await session?.release();
+      }
+    },
+  };
+}
+
+/** A stable code for a failure, never the server's text (it may quote mail). */
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^[A-Za-z_]{2,40}$/.test(code) ? code.toUpperCase() : 'SYNC_FAILED';
+}
+
+export type AccountSync = ReturnType<typeof createAccountSync>;
