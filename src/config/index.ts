@@ -17,6 +17,17 @@ export interface Config {
   twoFactorPolicy: 'required' | 'optional';
   shutdownGraceSeconds: number;
   jobs: { concurrency: number; perUserCap: number };
+  sync: {
+    /** Messages per batch transaction, and bytes per batch. */
+    batchSize: number;
+    batchBytes: number;
+    /** Messages above this are kept as metadata with a warning instead of being fetched. */
+    maxMessageBytes: number;
+    /** Without CONDSTORE, flags of known messages are re-read at most this often. */
+    flagCheckMinutes: number;
+  };
+  /** Test hook: the named crash point kills the process (MAILHELPER_CRASH_AT); never set in production. */
+  crashAt: string | null;
 }
 
 /** Thrown for any invalid setting; the message is one line naming the variable and the problem. */
@@ -93,6 +104,11 @@ const envSchema = z.object({
   ALLOW_PRIVATE_MAIL_HOSTS: bool.default(false),
   SESSION_IDLE_MINUTES: intIn(1, 7 * 24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: intIn(1, 24 * 365).default(12),
+  SYNC_BATCH_SIZE: intIn(1, 1000).default(50),
+  SYNC_BATCH_MB: intIn(1, 1024).default(16),
+  MAX_MESSAGE_MB: intIn(1, 1024).default(50),
+  FLAG_CHECK_MINUTES: intIn(1, 24 * 60).default(15),
+  MAILHELPER_CRASH_AT: optionalText.default(null),
   TWO_FACTOR_POLICY: z.enum(['required', 'optional']).default('required'),
   SHUTDOWN_GRACE_SECONDS: intIn(0, 3600).default(20),
   JOBS_CONCURRENCY: intIn(1, 256).default(4),
@@ -149,6 +165,13 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
     twoFactorPolicy: e.TWO_FACTOR_POLICY,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     jobs: { concurrency: e.JOBS_CONCURRENCY, perUserCap: e.JOBS_PER_USER_CAP },
+    sync: {
+      batchSize: e.SYNC_BATCH_SIZE,
+      batchBytes: e.SYNC_BATCH_MB * 1024 * 1024,
+      maxMessageBytes: e.MAX_MESSAGE_MB * 1024 * 1024,
+      flagCheckMinutes: e.FLAG_CHECK_MINUTES,
+    },
+    crashAt: e.MAILHELPER_CRASH_AT,
   };
 }
 

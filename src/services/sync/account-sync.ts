@@ -4,6 +4,7 @@ import type { AccountState, Database } from '../../db/schema.js';
 import { PermanentError, TransientError } from '../../jobs/errors.js';
 import type { Lease } from '../../jobs/leases.js';
 import type { JobProgress } from '../../jobs/types.js';
+import type { CrashHook } from './crash-points.js';
 import { syncFolder, type FolderSyncOptions, type ImapSession, type SyncStore } from './folder-sync.js';
 
 /** Opens (or borrows from the account's pool) an authenticated IMAP session. */
@@ -23,6 +24,7 @@ export interface AccountSyncDeps {
   folders: FolderDirectory;
   store: SyncStore;
   options: Omit<FolderSyncOptions, 'initialWindowDays' | 'initialMaxPerFolder'>;
+  crash?: CrashHook;
 }
 
 export interface AccountSyncResult extends Record<string, number> {
@@ -96,7 +98,7 @@ export function createAccountSync(deps: AccountSyncDeps) {
           const folder = { userId, accountId, folderId: f.id, path: cipher.openText('folder.path.v1', f.id, f.path) };
           try {
             const r = await syncFolder(
-              { db, store: deps.store, cipher, client: session.client, lease: ctx.lease, signal: ctx.signal },
+              { db, store: deps.store, cipher, client: session.client, lease: ctx.lease, signal: ctx.signal, crash: deps.crash },
               folder,
               { ...deps.options, initialWindowDays: account.initial_window_days, initialMaxPerFolder: account.initial_max_per_folder },
             );

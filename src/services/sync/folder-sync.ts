@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { UserCipher } from '../../crypto/crypto.js';
 import { assertFence, type Lease } from '../../jobs/leases.js';
+import type { CrashHook } from './crash-points.js';
 import { initialWindow, needsDeletionCheck, planFolder, type FolderPlan, type FolderStatus, type StoredFolderState } from './plan.js';
 
 /** What the sync loop needs from an IMAP session (imapflow's ImapFlow satisfies it). */
@@ -84,6 +85,7 @@ interface Deps {
   lease: Lease;
   signal: AbortSignal;
   onProgress?: (counts: { fetched: number; stored: number }) => Promise<void>;
+  crash?: CrashHook;
 }
 
 async function readState(db: Kysely<Database>, folder: FolderRef): Promise<StoredFolderState> {
@@ -173,10 +175,13 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
     for (const batch of await planBatches(client, wanted, options)) {
       deps.signal.throwIfAborted();
       const items = await fetchSources(client, batch, options);
+      deps.crash?.('after-fetch');
       result.fetched += items.length;
       const prepared = await store.prepare(deps.cipher, folder, uidvalidity, items);
+      deps.crash?.('after-prepare');
       const written = await fenced(async (trx) => {
         const w = await store.write(trx, prepared);
+        deps.crash?.('mid-transaction');
         if (!plan.initial && items.length > 0) {
           // Resume point for new mail: everything below this UID is stored.
           const next = Math.max(...items.map((m) => m.uid)) + 1;
@@ -190,6 +195,7 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
         }
         return w;
       });
+      deps.crash?.('after-commit');
       result.stored += written.stored;
       await deps.onProgress?.({ fetched: result.fetched, stored: result.stored });
     }
