@@ -34,3 +34,21 @@ export function reportFatal(err: unknown): never {
   process.stderr.write(`mailhelper: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 }
+
+/**
+ * SIGTERM/SIGINT: stop once, give running work the grace period, then exit; a second signal or a
+ * hang past the grace period (+5 s) forces the exit.
+ */
+export function exitOnSignals(logger: Logger, graceSeconds: number, close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => process.exit(1), graceSeconds * 1000 + 5000).unref();
+    await close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -3,7 +3,7 @@ import { buildApp } from '../http/app.js';
 import { reloadKeysOnSighup } from '../crypto/open-crypto.js';
 import { openRuntime, type Role } from '../runtime.js';
 import type { Services } from '../services/index.js';
-import { cliLogger, configOrExit, reportFatal } from './common.js';
+import { cliLogger, configOrExit, exitOnSignals, reportFatal } from './common.js';
 import { loadOrCreateTls } from './tls.js';
 
 interface ServeOptions {
@@ -51,19 +51,10 @@ export function registerServe(program: Command, role: Extract<Role, 'serve' | 'w
         }
         const runtime = await openRuntime(config, role, logger);
         const app = await buildApp({ ...runtime, https });
-        let stopping = false;
-        const stop = async (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          logger.info({ signal }, 'shutting down');
-          const force = setTimeout(() => process.exit(1), config.shutdownGraceSeconds * 1000 + 5000);
-          force.unref();
+        exitOnSignals(logger, config.shutdownGraceSeconds, async () => {
           await app.close();
           await runtime.close();
-          process.exit(0);
-        };
-        process.on('SIGTERM', () => void stop('SIGTERM'));
-        process.on('SIGINT', () => void stop('SIGINT'));
+        });
         reloadKeysOnSighup(runtime.crypto, logger);
         const address = await app.listen({ port: config.http.port, host: config.http.host });
         await announceSetup(runtime.services, address);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { reloadKeysOnSighup } from '../crypto/open-crypto.js';
 import { openRuntime } from '../runtime.js';
-import { cliLogger, configOrExit, reportFatal } from './common.js';
+import { cliLogger, configOrExit, exitOnSignals, reportFatal } from './common.js';
 
 export function registerWorker(program: Command): void {
   program
@@ -19,18 +19,7 @@ export function registerWorker(program: Command): void {
       try {
         const runtime = await openRuntime(config, 'worker', logger);
         logger.info({ worker: runtime.jobs.worker?.id, concurrency: config.jobs.concurrency }, 'mailhelper worker started');
-        let stopping = false;
-        const stop = async (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          logger.info({ signal }, 'shutting down');
-          const force = setTimeout(() => process.exit(1), config.shutdownGraceSeconds * 1000 + 5000);
-          force.unref();
-          await runtime.close();
-          process.exit(0);
-        };
-        process.on('SIGTERM', () => void stop('SIGTERM'));
-        process.on('SIGINT', () => void stop('SIGINT'));
+        exitOnSignals(logger, config.shutdownGraceSeconds, () => runtime.close());
         reloadKeysOnSighup(runtime.crypto, logger);
       } catch (err) {
         reportFatal(err);

@@ -27,3 +27,8 @@ export function columnTypes(dialect: Dialect) {
     nowMs: pg ? sql`(floor(extract(epoch from clock_timestamp()) * 1000))::bigint` : sql`(cast(unixepoch('subsec') * 1000 as integer))`,
   };
 }
+
+/** A CHECK constraint that a column holds one of the given literal values. */
+export function checkIn(column: string, values: string[]) {
+  return sql`${sql.ref(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`;
+}

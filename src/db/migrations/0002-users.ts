@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { columnTypes } from '../columns.js';
+import { checkIn, columnTypes } from '../columns.js';
 import type { SchemaMigration } from './types.js';
 
 /** Users. Every user-owned table references users(id) ON DELETE CASCADE, so deleting a user removes all their data. */
@@ -11,7 +11,7 @@ export const users: SchemaMigration = {
       .createTable('users')
       .addColumn('id', t.id, (c) => c.primaryKey())
       .addColumn('username', t.text, (c) => c.notNull())
-      .addColumn('role', t.text, (c) => c.notNull().check(sqlIn('role', ['admin', 'user'])))
+      .addColumn('role', t.text, (c) => c.notNull().check(checkIn('role', ['admin', 'user'])))
       .addColumn('password_hash', t.text, (c) => c.notNull())
       .addColumn('is_disabled', t.flag, (c) => c.notNull().defaultTo(0))
       .addColumn('language', t.text, (c) => c.notNull().defaultTo('en'))
@@ -28,6 +28,3 @@ export const users: SchemaMigration = {
 };
 
 const lowerUsername = sql`lower(username)`;
-function sqlIn(column: string, values: string[]) {
-  return sql`${sql.ref(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`;
-}

@@ -1,5 +1,4 @@
-import { sql } from 'kysely';
-import { columnTypes } from '../columns.js';
+import { checkIn, columnTypes } from '../columns.js';
 import type { SchemaMigration } from './types.js';
 
 /**
@@ -17,9 +16,9 @@ export const jobs: SchemaMigration = {
       .addColumn('payload', t.text, (c) => c.notNull())
       .addColumn('payload_version', t.integer, (c) => c.notNull())
       .addColumn('user_id', t.id, (c) => c.references('users.id').onDelete('cascade'))
-      .addColumn('lane', t.text, (c) => c.notNull().check(sqlIn('lane', ['interactive', 'bulk'])))
+      .addColumn('lane', t.text, (c) => c.notNull().check(checkIn('lane', ['interactive', 'bulk'])))
       .addColumn('key', t.text)
-      .addColumn('state', t.text, (c) => c.notNull().check(sqlIn('state', ['queued', 'active', 'completed', 'failed', 'cancelled'])))
+      .addColumn('state', t.text, (c) => c.notNull().check(checkIn('state', ['queued', 'active', 'completed', 'failed', 'cancelled'])))
       .addColumn('cancel_requested', t.flag, (c) => c.notNull().defaultTo(0))
       .addColumn('attempts', t.integer, (c) => c.notNull().defaultTo(0))
       .addColumn('max_attempts', t.integer, (c) => c.notNull())
@@ -57,7 +56,7 @@ export const jobs: SchemaMigration = {
       .addColumn('type', t.text, (c) => c.notNull())
       .addColumn('user_id', t.id, (c) => c.references('users.id').onDelete('cascade'))
       .addColumn('lane', t.text, (c) => c.notNull())
-      .addColumn('state', t.text, (c) => c.notNull().check(sqlIn('state', ['completed', 'failed', 'cancelled'])))
+      .addColumn('state', t.text, (c) => c.notNull().check(checkIn('state', ['completed', 'failed', 'cancelled'])))
       .addColumn('attempts', t.integer, (c) => c.notNull())
       .addColumn('error_code', t.text)
       .addColumn('error_message', t.text)
@@ -102,6 +101,3 @@ export const jobs: SchemaMigration = {
   },
 };
 
-function sqlIn(column: string, values: string[]) {
-  return sql`${sql.ref(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`;
-}

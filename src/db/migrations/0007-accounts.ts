@@ -1,10 +1,6 @@
-import { sql } from 'kysely';
-import { columnTypes } from '../columns.js';
+import { checkIn, columnTypes } from '../columns.js';
 import type { SchemaMigration } from './types.js';
 
-function sqlIn(column: string, values: string[]) {
-  return sql`${sql.ref(column)} in (${sql.join(values.map((v) => sql.lit(v)))})`;
-}
 
 /**
  * Mail accounts and their folders. Everything that names a person, a server or a folder is sealed;
@@ -23,7 +19,7 @@ export const accounts: SchemaMigration = {
       // Sealed JSON (account.settings.v1): IMAP and SMTP host, port, security, user, password, TLS pins.
       .addColumn('settings', t.blob, (c) => c.notNull())
       .addColumn('provider', t.text)
-      .addColumn('state', t.text, (c) => c.notNull().defaultTo('idle').check(sqlIn('state', ['idle', 'syncing', 'auth_error', 'error', 'deleting'])))
+      .addColumn('state', t.text, (c) => c.notNull().defaultTo('idle').check(checkIn('state', ['idle', 'syncing', 'auth_error', 'error', 'deleting'])))
       .addColumn('sync_interval_minutes', t.integer, (c) => c.notNull())
       .addColumn('initial_window_days', t.integer, (c) => c.notNull())
       .addColumn('initial_max_per_folder', t.integer, (c) => c.notNull())
@@ -47,7 +43,7 @@ export const accounts: SchemaMigration = {
       // Keyed HMAC of the path (purpose folder.path.v1): finds a folder by path without opening every row.
       .addColumn('path_hash', t.blob, (c) => c.notNull())
       .addColumn('delimiter', t.text)
-      .addColumn('role', t.text, (c) => c.check(sqlIn('role', ['inbox', 'sent', 'drafts', 'trash', 'junk', 'archive', 'all', 'flagged', 'important'])))
+      .addColumn('role', t.text, (c) => c.check(checkIn('role', ['inbox', 'sent', 'drafts', 'trash', 'junk', 'archive', 'all', 'flagged', 'important'])))
       .addColumn('is_synced', t.flag, (c) => c.notNull())
       .addColumn('is_gone', t.flag, (c) => c.notNull().defaultTo(0))
       .addColumn('uidvalidity', t.bigint)
