@@ -22,6 +22,8 @@ export interface Database {
   workers: WorkersTable;
   job_type_pauses: JobTypePausesTable;
   job_schedules: JobSchedulesTable;
+  accounts: AccountsTable;
+  folders: FoldersTable;
 }
 
 export interface AppSettingsTable {
