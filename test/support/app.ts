@@ -11,16 +11,33 @@ import { createTestCrypto, testKeyRing } from './crypto.js';
 /** One master key ring per test process, so several apps on one database open the same data. */
 const sharedRing = testKeyRing();
 import { createServices, type Services } from '../../src/services/index.js';
+import { createAccountsService, type AccountsOptions, type AccountsService } from '../../src/services/accounts.js';
+import { createKeyedCanceller } from '../../src/jobs/keyed-cancel.js';
+import { createEmbeddedQueue } from '../../src/jobs/embedded/queue.js';
+import { createMemorySignals } from '../../src/jobs/embedded/signals.js';
+import { createJobRegistry } from '../../src/jobs/registry.js';
 
 /** The HTTP app on a test database, with the same readiness checks the runtime registers. */
-export async function buildTestApp(database: TestDatabase, env: EnvInput = {}, options: { now?: () => number } = {}): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services }> {
+export async function buildTestApp(database: TestDatabase, env: EnvInput = {}, options: { now?: () => number; accounts?: Partial<AccountsOptions> } = {}): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; accounts: AccountsService }> {
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TWO_FACTOR_POLICY: 'optional', ...env });
   const readiness = new ReadinessRegistry();
   readiness.register({ name: 'database', check: async () => void (await sql`select 1`.execute(database.db)) });
   readiness.register({ name: 'migrations', check: () => assertSchemaCurrent(database.db, database.dialect) });
   const crypto = createTestCrypto(database.db, sharedRing);
   const services = createServices({ db: database.db, config, now: options.now, sealer: crypto, onUserCreated: async (id) => void (await crypto.ensureUserKey(id)) });
-  const app = await buildApp({ config, database, readiness, services, logger: createLogger('silent') });
+  // Job cancellation goes through the database; a worker in the test (if any) sees it on its next renewal.
+  const queue = createEmbeddedQueue({ db: database.db, registry: createJobRegistry([]), signals: createMemorySignals() });
+  const accounts = createAccountsService({
+    db: database.db,
+    config,
+    crypto,
+    throttle: services.throttle,
+    jobs: createKeyedCanceller({ db: database.db, queue }),
+    now: options.now,
+    options: options.accounts,
+  });
+  const app = await buildApp({ config, database, readiness, services, accounts, logger: createLogger('silent') });
+  app.addHook('onClose', () => accounts.close());
   await app.ready();
-  return { app, readiness, services };
+  return { app, readiness, services, accounts };
 }
