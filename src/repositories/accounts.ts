@@ -71,6 +71,11 @@ export const accountsRepository = {
     await ex.updateTable('accounts').set({ capabilities: capabilities.join(' ') }).where('id', '=', id).execute();
   },
 
+  /** Plain metadata of every account, for `doctor` and health views (no sealed column). */
+  async listStates(ex: Executor): Promise<Pick<AccountRow, 'id' | 'state' | 'capabilities'>[]> {
+    return ex.selectFrom('accounts').select(['id', 'state', 'capabilities']).orderBy('created_at').orderBy('id').execute();
+  },
+
   async delete(ex: Executor, userId: string, id: string): Promise<number> {
     const res = await ex.deleteFrom('accounts').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
     return Number(res.numDeletedRows);
