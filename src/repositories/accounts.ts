@@ -66,6 +66,11 @@ export const accountsRepository = {
     await ex.updateTable('accounts').set({ state, updated_at: now }).where('user_id', '=', userId).where('id', '=', id).execute();
   },
 
+  /** Our own code and text only, never a server reply. */
+  async setError(ex: Executor, id: string, code: string, message: string, at: number): Promise<void> {
+    await ex.updateTable('accounts').set({ last_error_code: code, last_error_message: message, last_error_at: at }).where('id', '=', id).execute();
+  },
+
   /** Recorded at every connection, by whoever connected (test, pool, sync). */
   async setCapabilities(ex: Executor, id: string, capabilities: string[]): Promise<void> {
     await ex.updateTable('accounts').set({ capabilities: capabilities.join(' ') }).where('id', '=', id).execute();

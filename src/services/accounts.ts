@@ -207,7 +207,12 @@ export function createAccountsService(deps: AccountsServiceDeps) {
           },
           now(),
         );
-        await refreshFolders({ db, crypto: deps.crypto, now }, userId, id, conn.client, { selectPaths: input.folders });
+        try {
+          await refreshFolders({ db, crypto: deps.crypto, now }, userId, id, conn.client, { selectPaths: input.folders });
+        } catch {
+          // The account works; the folder list is read again by the next refresh or sync.
+          await accountsRepository.setError(db, id, 'FOLDER_LIST_FAILED', 'The folder list could not be read; it is retried with the next sync', now());
+        }
         return view(cipher, (await accountsRepository.find(db, userId, id))!);
       } finally {
         await logout(conn.client);
