@@ -9,6 +9,8 @@ import { openJobs, type JobsRuntime } from './jobs/runtime.js';
 import type { Logger } from './observability/logger.js';
 import { ReadinessRegistry } from './observability/readiness.js';
 import { createServices, type Services } from './services/index.js';
+import { createAccountsService, type AccountsService } from './services/accounts.js';
+import { createKeyedCanceller } from './jobs/keyed-cancel.js';
 
 export type Role = 'serve' | 'web' | 'worker';
 
@@ -26,6 +28,8 @@ export interface Runtime {
   crypto: Crypto;
   /** The job queue; `serve` and `worker` also run the job loop and the scheduler. */
   jobs: JobsRuntime;
+  /** Mail accounts and the per-account IMAP connection pool (sync borrows connections from it). */
+  accounts: AccountsService;
   close(): Promise<void>;
 }
 
@@ -81,6 +85,13 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     throw err;
   }
   readiness.register({ name: 'queue', check: () => jobs.check() });
+  const accounts = createAccountsService({
+    db: database.db,
+    config,
+    crypto,
+    throttle: services.throttle,
+    jobs: createKeyedCanceller({ db: database.db, queue: jobs.queue }),
+  });
 
   return {
     config,
@@ -90,9 +101,11 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     services,
     crypto,
     jobs,
+    accounts,
     async close() {
       // Running jobs get the shutdown grace period to finish; the rest go back to the queue.
       await jobs.close(config.shutdownGraceSeconds * 1000);
+      await accounts.close();
       await database.close();
       lock?.release();
     },

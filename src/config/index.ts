@@ -12,6 +12,8 @@ export interface Config {
   keys: { file: string | null; command: string | null; envKey: string | null };
   monitoringToken: string | null;
   allowPrivateMailHosts: boolean;
+  /** Mail servers: per-account IMAP connection cap; hosts where cleartext IMAP/SMTP (`security: none`) is allowed besides loopback. */
+  mail: { maxConnectionsPerAccount: number; insecureHosts: string[] };
   sessions: { idleMinutes: number; absoluteHours: number };
   /** `required`: every user must enrol TOTP before using the app; `optional`: each user decides. */
   twoFactorPolicy: 'required' | 'optional';
@@ -102,6 +104,8 @@ const envSchema = z.object({
   MASTER_KEY: optionalText.default(null),
   MONITORING_TOKEN: optionalText.default(null),
   ALLOW_PRIVATE_MAIL_HOSTS: bool.default(false),
+  ALLOW_INSECURE_MAIL_HOSTS: z.string().trim().default(''),
+  IMAP_MAX_CONNECTIONS_PER_ACCOUNT: intIn(1, 20).default(3),
   SESSION_IDLE_MINUTES: intIn(1, 7 * 24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: intIn(1, 24 * 365).default(12),
   SYNC_BATCH_SIZE: intIn(1, 1000).default(50),
@@ -161,6 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
     keys: { file: e.MASTER_KEY_FILE, command: e.MASTER_KEY_COMMAND, envKey: e.MASTER_KEY },
     monitoringToken: e.MONITORING_TOKEN,
     allowPrivateMailHosts: e.ALLOW_PRIVATE_MAIL_HOSTS,
+    mail: {
+      maxConnectionsPerAccount: e.IMAP_MAX_CONNECTIONS_PER_ACCOUNT,
+      insecureHosts: e.ALLOW_INSECURE_MAIL_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+    },
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, absoluteHours: e.SESSION_ABSOLUTE_HOURS },
     twoFactorPolicy: e.TWO_FACTOR_POLICY,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,

@@ -12,6 +12,8 @@ import type { JobsRuntime } from '../jobs/runtime.js';
 import type { ResolveUser } from './acting-user.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { accessRoutes } from './routes/access.js';
+import { accountRoutes } from './routes/accounts.js';
+import type { AccountsService } from '../services/accounts.js';
 import { authRoutes } from './routes/auth.js';
 import { probeRoutes } from './routes/probes.js';
 import { opsRoutes } from './routes/ops.js';
@@ -46,6 +48,8 @@ export interface AppDeps {
   /** Who is signed in; by default the session or API token the auth plugin resolved. */
   resolveUser?: ResolveUser;
   eventHeartbeatMs?: number;
+  /** Mail accounts; absent in apps built without crypto (their routes are then not registered). */
+  accounts?: AccountsService;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -114,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(authRoutes, { services: deps.services, config });
       await api.register(userRoutes, { services: deps.services });
       await api.register(accessRoutes, { services: deps.services, config });
+      if (deps.accounts) await api.register(accountRoutes, { accounts: deps.accounts });
     },
     { prefix: '/api' },
   );

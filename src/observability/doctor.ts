@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import { createDatabase } from '../db/database.js';
 import { assertSchemaCurrent } from '../db/migrate.js';
 import { keyDoctorChecks } from '../crypto/doctor-checks.js';
+import { describeAccounts } from '../mail/doctor-checks.js';
 
 export interface DoctorCheck {
   name: string;
@@ -42,6 +43,7 @@ export async function runDoctor(config: Config): Promise<DoctorCheck[]> {
     });
     const schemaCurrent = results.at(-1)?.ok === true;
     results.push(...(await keyDoctorChecks(config, schemaCurrent ? handle.db : null)));
+    if (schemaCurrent) await record('mail accounts', () => describeAccounts(handle.db));
   } finally {
     await handle.close();
   }

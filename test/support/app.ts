@@ -13,13 +13,18 @@ import type { JobDefinition } from '../../src/jobs/registry.js';
 
 /** One master key ring per test process, so several apps on one database open the same data. */
 const sharedRing = testKeyRing();
+import { createAccountsService, type AccountsOptions, type AccountsService } from '../../src/services/accounts.js';
+import { createKeyedCanceller } from '../../src/jobs/keyed-cancel.js';
+import { createEmbeddedQueue } from '../../src/jobs/embedded/queue.js';
+import { createMemorySignals } from '../../src/jobs/embedded/signals.js';
+import { createJobRegistry } from '../../src/jobs/registry.js';
 
 /** The HTTP app on a test database, with the same readiness checks the runtime registers. */
 export async function buildTestApp(
   database: TestDatabase,
   env: EnvInput = {},
-  options: { now?: () => number; jobDefinitions?: JobDefinition[] } = {},
-): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; jobs: JobsRuntime | null }> {
+  options: { now?: () => number; jobDefinitions?: JobDefinition[]; accounts?: Partial<AccountsOptions> } = {},
+): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; jobs: JobsRuntime | null; accounts: AccountsService }> {
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TWO_FACTOR_POLICY: 'optional', ...env });
   const readiness = new ReadinessRegistry();
   readiness.register({ name: 'database', check: async () => void (await sql`select 1`.execute(database.db)) });
@@ -29,8 +34,22 @@ export async function buildTestApp(
   const logger = createLogger('silent');
   // With job definitions, the jobs API and event stream are mounted too (as a web node: no worker loop).
   const jobs = options.jobDefinitions ? await openJobs({ config, database, logger, role: 'web', definitions: options.jobDefinitions }) : null;
-  const app = await buildApp({ config, database, readiness, services, logger, jobs: jobs ?? undefined });
-  if (jobs) app.addHook('onClose', async () => jobs.close(1000));
+  // Job cancellation goes through the database; a worker in the test (if any) sees it on its next renewal.
+  const queue = jobs?.queue ?? createEmbeddedQueue({ db: database.db, registry: createJobRegistry([]), signals: createMemorySignals() });
+  const accounts = createAccountsService({
+    db: database.db,
+    config,
+    crypto,
+    throttle: services.throttle,
+    jobs: createKeyedCanceller({ db: database.db, queue }),
+    now: options.now,
+    options: options.accounts,
+  });
+  const app = await buildApp({ config, database, readiness, services, accounts, logger, jobs: jobs ?? undefined });
+  app.addHook('onClose', async () => {
+    await accounts.close();
+    await jobs?.close(1000);
+  });
   await app.ready();
-  return { app, readiness, services, jobs };
+  return { app, readiness, services, jobs, accounts };
 }

@@ -12,6 +12,8 @@ export interface IsolationFixture {
   tokenIdA: string;
   jobIdA: string;
   invitationId: string;
+  accountIdA: string;
+  folderIdA: string;
 }
 
 export interface RouteCase {
@@ -49,6 +51,20 @@ export const routeCases: Record<string, RouteCase> = {
   'GET /api/jobs/:id': { kind: 'owned', build: (f) => ({ url: `/api/jobs/${f.jobIdA}` }) },
   'POST /api/jobs/:id/cancel': { kind: 'owned', destructive: true, build: (f) => ({ url: `/api/jobs/${f.jobIdA}/cancel` }) },
   'GET /api/events': { kind: 'self' },
+
+  'GET /api/accounts/presets': { kind: 'self' },
+  'GET /api/accounts': { kind: 'owned', isList: true },
+  'POST /api/accounts/test': { kind: 'self', build: () => ({ body: { imap: { host: 'mail.invalid', port: 993, security: 'tls', user: 'x', password: 'y' } } }) },
+  'POST /api/accounts': { kind: 'self', build: () => ({ body: { name: 'B' } }) },
+  'GET /api/accounts/:id': { kind: 'owned', build: (f) => ({ url: `/api/accounts/${f.accountIdA}` }) },
+  'PATCH /api/accounts/:id': { kind: 'owned', build: (f) => ({ url: `/api/accounts/${f.accountIdA}`, body: { name: 'renamed', syncIntervalMinutes: 17 } }) },
+  'DELETE /api/accounts/:id': { kind: 'owned', destructive: true, build: (f) => ({ url: `/api/accounts/${f.accountIdA}` }) },
+  'GET /api/accounts/:id/folders': { kind: 'owned', build: (f) => ({ url: `/api/accounts/${f.accountIdA}/folders` }) },
+  'PATCH /api/accounts/:id/folders': {
+    kind: 'owned',
+    build: (f) => ({ url: `/api/accounts/${f.accountIdA}/folders`, body: { folders: [{ id: f.folderIdA, synced: false }] } }),
+  },
+  'POST /api/accounts/:id/folders/refresh': { kind: 'owned', build: (f) => ({ url: `/api/accounts/${f.accountIdA}/folders/refresh` }) },
 
   'GET /api/admin/users': { kind: 'admin' },
   'POST /api/admin/users': { kind: 'admin', build: () => ({ body: { username: 'mallory', password: 'mallory-long-passphrase' } }) },

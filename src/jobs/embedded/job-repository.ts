@@ -288,3 +288,9 @@ export async function pruneFinished(ex: Executor, before: number): Promise<{ run
     .executeTakeFirst();
   return { runs: Number(runs.numDeletedRows), jobs: Number(jobs.numDeletedRows) };
 }
+
+/** Queued and running jobs of one owner under a mutual-exclusion key (e.g. everything for an account). */
+export async function openJobIdsForKey(ex: Executor, key: string, userId: string): Promise<string[]> {
+  const rows = await ex.selectFrom('jobs').select('id').where('key', '=', key).where('user_id', '=', userId).where('state', 'in', ['queued', 'active']).execute();
+  return rows.map((r) => r.id);
+}

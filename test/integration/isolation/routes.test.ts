@@ -8,6 +8,7 @@ import { fixtureJobDefinitions } from '../../support/job-harness.js';
 import { routeCases, type IsolationFixture, type RouteCase } from '../../support/isolation-routes.js';
 import { createFixtureTables } from '../jobs/fixtures/handlers.mjs';
 import type { RouteInfo } from '../../../src/http/app.js';
+import { describeWithDovecot } from '../../support/testbed.js';
 
 /** Every row that belongs to a user, in every table with a user_id (plus the user row itself). */
 async function rowsOf(db: Kysely<any>, userId: string): Promise<string> {
@@ -23,6 +24,7 @@ async function rowsOf(db: Kysely<any>, userId: string): Promise<string> {
   return JSON.stringify(out, (_k, v) => (v && v.type === 'Buffer' ? Buffer.from(v.data).toString('base64') : v));
 }
 
+describeWithDovecot('per-user isolation on every route', 'full', (bed) => {
 describeEachDialect('per-user isolation on every route', (ctx) => {
   let app: FastifyInstance;
   let fixture: IsolationFixture;
@@ -32,7 +34,7 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
 
   beforeAll(async () => {
     await createFixtureTables(ctx.db);
-    const built = await buildTestApp(ctx.handle, {}, { jobDefinitions: fixtureJobDefinitions(ctx.db) });
+    const built = await buildTestApp(ctx.handle, { ALLOW_PRIVATE_MAIL_HOSTS: '1' }, { jobDefinitions: fixtureJobDefinitions(ctx.db) });
     app = built.app;
     routes = app.routeTable;
     const { services, jobs } = built;
@@ -42,11 +44,21 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
     const token = await services.tokens.create(alice.id, { name: 'a-token', scopes: ['read'] });
     const job = await jobs!.queue.enqueue('test.echo', { n: 1 }, { userId: alice.id });
     const invitation = await services.invitations.create({ id: admin.id, role: 'admin' }, { role: 'user' });
-    fixture = { userA: { id: alice.id, username: alice.username }, tokenIdA: token.id, jobIdA: job.id, invitationId: invitation.id };
     a = new TestClient(app, '192.0.2.100');
     b = new TestClient(app, '192.0.2.101');
     await a.login(ALICE.username, ALICE.password);
     await b.login(BOB.username, BOB.password);
+    // A real mailbox for A on the test bed, added through the API (plain IMAP is allowed on loopback).
+    const mailbox = bed.server.createUser(`iso-${ctx.dialect}`, 'iso-imap-password');
+    await bed.server.createFolder(mailbox, 'Archive');
+    const created = await a.post('/api/accounts', {
+      name: 'A mail',
+      imap: { host: bed.server.host, port: bed.server.port, security: 'none', user: mailbox.name, password: 'iso-imap-password' },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const accountIdA = created.json().id as string;
+    const folderIdA = ((await a.get(`/api/accounts/${accountIdA}/folders`)).json() as { id: string; role: string }[])[0]!.id;
+    fixture = { userA: { id: alice.id, username: alice.username }, tokenIdA: token.id, jobIdA: job.id, invitationId: invitation.id, accountIdA, folderIdA };
   });
   afterAll(async () => app?.close());
 
@@ -59,7 +71,7 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
     for (const r of routes) if (r.access === 'admin') expect(routeCases[`${r.method} ${r.url}`]!.kind, `${r.method} ${r.url}`).toBe('admin');
   });
 
-  const secretsOfA = () => [fixture.userA.id, fixture.userA.username, fixture.tokenIdA, fixture.jobIdA];
+  const secretsOfA = () => [fixture.userA.id, fixture.userA.username, fixture.tokenIdA, fixture.jobIdA, fixture.accountIdA, fixture.folderIdA];
 
   async function send(client: TestClient, route: RouteInfo, c: RouteCase) {
     const built = c.build?.(fixture) ?? {};
@@ -80,7 +92,9 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
 
   it('B never reaches A’s objects, and A’s rows are unchanged; A’s own requests succeed', async () => {
     const problems: string[] = [];
-    for (const route of routes) {
+    // Requests that end A's objects (delete, cancel, logout) run last, so the others still find them.
+    const ordered = [...routes].sort((x, y) => Number(!!routeCases[`${x.method} ${x.url}`]?.destructive) - Number(!!routeCases[`${y.method} ${y.url}`]?.destructive));
+    for (const route of ordered) {
       const key = `${route.method} ${route.url}`;
       const c = routeCases[key];
       if (!c || c.kind === 'public') continue;
@@ -109,4 +123,5 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
     }
     expect(problems).toEqual([]);
   });
+});
 });
