@@ -15,6 +15,7 @@ import { accessRoutes } from './routes/access.js';
 import { authRoutes } from './routes/auth.js';
 import { probeRoutes } from './routes/probes.js';
 import { userRoutes } from './routes/users.js';
+import { defaultWebRoot, registerWebUi, type NotFoundFallback } from './web-ui.js';
 
 export interface RouteInfo {
   method: string;
@@ -43,6 +44,8 @@ export interface AppDeps {
   /** Who is signed in; by default the session or API token the auth plugin resolved. */
   resolveUser?: ResolveUser;
   eventHeartbeatMs?: number;
+  /** The built web UI; null serves none (API-only apps in tests). Default: dist/web. */
+  webRoot?: string | null;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -75,7 +78,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-  registerErrorHandling(app);
+  // The web UI registers last; until then (and without a build) the 404 handler has no fallback.
+  let uiFallback: NotFoundFallback | null = null;
+  registerErrorHandling(app, { notFound: () => uiFallback });
 
   const isHttps = Boolean(deps.https) || (config.http.publicUrl?.startsWith('https://') ?? false);
   await app.register(helmet, {
@@ -117,5 +122,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(eventRoutes, { queue, signals, resolveUser, heartbeatMs: deps.eventHeartbeatMs });
     await app.register(adminJobRoutes, { admin, resolveUser });
   }
+  const webRoot = deps.webRoot === undefined ? defaultWebRoot : deps.webRoot;
+  if (webRoot) uiFallback = await registerWebUi(app, webRoot);
   return app;
 }
