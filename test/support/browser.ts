@@ -65,15 +65,14 @@ export function describeWithBrowser(name: string, body: (ctx: BrowserCtx) => voi
         const context = await browser!.newContext(options);
         // Fail a step in seconds, not at the test timeout, so one broken page does not stall the suite.
         context.setDefaultTimeout(5_000);
-        await context.addInitScript(() => {
-          const w = window as unknown as { __csp: string[] };
-          w.__csp = [];
-          document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
-        });
+        // Runs in the page (the test's tsconfig has no DOM types, hence a string).
+        await context.addInitScript(
+          "window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));",
+        );
         context.on('page', (p) => watch(p, problems));
         return context;
       },
-      cspViolations: (page) => page.evaluate(() => (window as unknown as { __csp?: string[] }).__csp ?? []),
+      cspViolations: (page) => page.evaluate<string[]>('window.__csp ?? []'),
     });
   });
 }

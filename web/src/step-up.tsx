@@ -51,7 +51,10 @@ export function StepUpDialog() {
     setBusy(true);
     setError(null);
     try {
-      await post('/api/auth/step-up', needsCode ? { password, code } : { password });
+      // One field for both: six digits are an app code, anything else a recovery code.
+      const factor = code.trim();
+      const second = /^\d{6}$/.test(factor.replace(/\s/g, '')) ? { code: factor.replace(/\s/g, '') } : { recoveryCode: factor };
+      await post('/api/auth/step-up', needsCode ? { password, ...second } : { password });
       finish(true);
     } catch (err) {
       setError(err);
@@ -68,7 +71,7 @@ export function StepUpDialog() {
           <p>{t('stepup.text')}</p>
           <Form onSubmit={submit} busy={busy}>
             <Field label={t('common.password')} type="password" autoComplete="current-password" required value={password} onValue={setPassword} />
-            {needsCode ? <Field label={t('twofa.code')} inputMode="numeric" autoComplete="one-time-code" required value={code} onValue={setCode} /> : null}
+            {needsCode ? <Field label={t('stepup.code')} autoComplete="one-time-code" required value={code} onValue={setCode} /> : null}
             <ErrorNote error={error} />
             <div className="actions">
               <button type="submit" className="primary" disabled={busy}>
