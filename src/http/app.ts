@@ -15,6 +15,7 @@ import { accessRoutes } from './routes/access.js';
 import { authRoutes } from './routes/auth.js';
 import { probeRoutes } from './routes/probes.js';
 import { userRoutes } from './routes/users.js';
+import { markDocsPublic, registerApiDocs } from './api-docs.js';
 import { defaultWebRoot, registerWebUi, type NotFoundFallback } from './web-ui.js';
 
 export interface RouteInfo {
@@ -67,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const routeTable: RouteInfo[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
+    markDocsPublic(route);
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') routeTable.push({ method, url: route.url, access: route.config?.access ?? (route.url.startsWith('/api/') ? 'user' : 'public') });
     }
@@ -105,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(cookie);
   registerAuth(app, { services: deps.services, config });
+  await registerApiDocs(app);
 
   await app.register(probeRoutes, { readiness: deps.readiness });
   await app.register(
