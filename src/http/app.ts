@@ -20,6 +20,8 @@ import { opsRoutes } from './routes/ops.js';
 import { createMetrics } from '../observability/metrics.js';
 import { createHealthService } from '../services/health.js';
 import { userRoutes } from './routes/users.js';
+import { markDocsPublic, registerApiDocs } from './api-docs.js';
+import { defaultWebRoot, registerWebUi, type NotFoundFallback } from './web-ui.js';
 
 export interface RouteInfo {
   method: string;
@@ -50,6 +52,8 @@ export interface AppDeps {
   eventHeartbeatMs?: number;
   /** Mail accounts; absent in apps built without crypto (their routes are then not registered). */
   accounts?: AccountsService;
+  /** The built web UI; null serves none (API-only apps in tests). Default: dist/web. */
+  webRoot?: string | null;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -71,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const routeTable: RouteInfo[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
+    markDocsPublic(route);
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') routeTable.push({ method, url: route.url, access: route.config?.access ?? (route.url.startsWith('/api/') ? 'user' : 'public') });
     }
@@ -82,7 +87,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
-  registerErrorHandling(app);
+  // The web UI registers last; until then (and without a build) the 404 handler has no fallback.
+  let uiFallback: NotFoundFallback | null = null;
+  registerErrorHandling(app, { notFound: () => uiFallback });
 
   const isHttps = Boolean(deps.https) || (config.http.publicUrl?.startsWith('https://') ?? false);
   await app.register(helmet, {
@@ -107,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(cookie);
   registerAuth(app, { services: deps.services, config });
+  await registerApiDocs(app);
 
   await app.register(probeRoutes, { readiness: deps.readiness });
   const metrics = createMetrics({ db: deps.database.db });
@@ -129,5 +137,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await app.register(eventRoutes, { queue, signals, resolveUser, heartbeatMs: deps.eventHeartbeatMs });
     await app.register(adminJobRoutes, { admin, resolveUser });
   }
+  const webRoot = deps.webRoot === undefined ? defaultWebRoot : deps.webRoot;
+  if (webRoot) uiFallback = await registerWebUi(app, webRoot);
   return app;
 }

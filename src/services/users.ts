@@ -120,6 +120,13 @@ export function createUsersService(deps: UsersServiceDeps) {
       return toPublicUser(await findOrThrow(id));
     },
 
+    /** The user's own interface language; only ever their own (the caller passes the signed-in id). */
+    async setLanguage(userId: string, language: 'de' | 'en'): Promise<PublicUser> {
+      await findOrThrow(userId);
+      await usersRepository.update(db, userId, { language, updated_at: now() });
+      return toPublicUser(await findOrThrow(userId));
+    },
+
     async setRole(id: string, role: Role, actor: Actor, ip?: string): Promise<PublicUser> {
       requireAdmin(actor);
       const target = await findOrThrow(id);

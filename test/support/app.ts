@@ -23,7 +23,7 @@ import { createJobRegistry } from '../../src/jobs/registry.js';
 export async function buildTestApp(
   database: TestDatabase,
   env: EnvInput = {},
-  options: { now?: () => number; jobDefinitions?: JobDefinition[]; accounts?: Partial<AccountsOptions> } = {},
+  options: { now?: () => number; jobDefinitions?: JobDefinition[]; accounts?: Partial<AccountsOptions>; webRoot?: string | null } = {},
 ): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; jobs: JobsRuntime | null; accounts: AccountsService }> {
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TWO_FACTOR_POLICY: 'optional', ...env });
   const readiness = new ReadinessRegistry();
@@ -45,7 +45,7 @@ export async function buildTestApp(
     now: options.now,
     options: options.accounts,
   });
-  const app = await buildApp({ config, database, readiness, services, accounts, logger, jobs: jobs ?? undefined });
+  const app = await buildApp({ config, database, readiness, services, accounts, logger, jobs: jobs ?? undefined, webRoot: options.webRoot });
   app.addHook('onClose', async () => {
     await accounts.close();
     await jobs?.close(1000);

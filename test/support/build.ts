@@ -23,5 +23,15 @@ export function ensureBuilt(): void {
   }
 }
 
+/** Browser tests need the built UI (dist/web); rebuild it when web/ or the Vite config is newer. */
+export function ensureWebBuilt(): void {
+  const marker = path.join(root, 'dist/web/index.html');
+  const built = fs.existsSync(marker) ? fs.statSync(marker).mtimeMs : 0;
+  const newest = Math.max(newestMtime(path.join(root, 'web')), fs.statSync(path.join(root, 'vite.config.ts')).mtimeMs);
+  if (newest > built) {
+    execFileSync(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  }
+}
+
 export const projectRoot = root;
 export const cliPath = path.join(root, 'bin/mailhelper.js');

@@ -34,6 +34,8 @@ export const routeCases: Record<string, RouteCase> = {
   'POST /api/invitations/inspect': { kind: 'public' },
   'POST /api/invitations/accept': { kind: 'public' },
 
+  'GET /api/auth/session': { kind: 'public' },
+  'PATCH /api/me': { kind: 'self', build: () => ({ body: { language: 'de' } }) },
   'POST /api/auth/2fa': { kind: 'self', build: () => ({ body: { code: '123456' } }) },
   'POST /api/auth/step-up': { kind: 'self', build: () => ({ body: { password: 'not-the-password-of-anyone' } }) },
   'POST /api/auth/logout': { kind: 'self', destructive: true },
@@ -85,3 +87,11 @@ export const routeCases: Record<string, RouteCase> = {
   'GET /api/health': { kind: 'admin' },
   'GET /metrics': { kind: 'admin' },
 };
+
+/** The built web UI's files and the OpenAPI pages are public by nature; their names change per build. */
+export function routeCaseFor(method: string, url: string): RouteCase | undefined {
+  const explicit = routeCases[`${method} ${url}`];
+  if (explicit) return explicit;
+  if (method === 'GET' && (url.startsWith('/api/docs') || !url.startsWith('/api/'))) return { kind: 'public' };
+  return undefined;
+}

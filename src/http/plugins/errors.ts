@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
+import type { NotFoundFallback } from '../web-ui.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; details: Record<string, unknown> };
@@ -10,7 +11,7 @@ export function errorBody(code: string, message: string, details: Record<string,
 }
 
 /** The one place errors become HTTP: every 4xx/5xx has the shape { error: { code, message, details } }. */
-export function registerErrorHandling(app: FastifyInstance): void {
+export function registerErrorHandling(app: FastifyInstance, options: { notFound?: () => NotFoundFallback | null } = {}): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
     if (err instanceof AppError) {
       return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
@@ -30,6 +31,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((req, reply) => {
+    const fallback = options.notFound?.()?.(req, reply);
+    if (fallback) return fallback;
     return reply.status(404).send(errorBody('NOT_FOUND', `No route for ${req.method} ${req.url.split('?')[0]}`));
   });
 }

@@ -16,6 +16,7 @@ const factor = z.union([
 ]);
 const stepUpBody = z.object({ password: z.string().min(1).max(2000), code: z.string().max(20).optional(), recoveryCode: z.string().max(64).optional() });
 const confirmBody = z.object({ code: z.string().min(1).max(20) });
+const mePatch = z.object({ language: z.enum(['de', 'en']) }).strict();
 
 export function clientOf(req: FastifyRequest) {
   const ua = req.headers['user-agent'];
@@ -77,6 +78,18 @@ export const authRoutes: FastifyPluginAsync<{ services: Services; config: Config
       twoFactor: { ...twoFactor, required: config.twoFactorPolicy === 'required' },
       ...(auth.kind === 'session' ? { csrfToken: auth.csrfToken, stepUpAt: auth.stepUpAt } : { tokenScopes: auth.scopes }),
     };
+  });
+
+  app.patch('/me', { config: { enrollment: true } }, async (req) => {
+    const { language } = parseInput(mePatch, req.body);
+    return services.users.setLanguage(requireAuth(req).user.id, language);
+  });
+
+  // Lets the web UI learn where it stands without provoking a 401 (which browsers log as an error).
+  app.get('/auth/session', { config: { access: 'public' } }, async (req) => {
+    const auth = req.auth;
+    if (!auth || auth.kind !== 'session') return { state: 'anonymous' };
+    return { state: auth.state === 'pending_2fa' ? 'pending_2fa' : 'signed_in' };
   });
 
   app.post('/me/password', { config: { ...session.config, stepUp: true } }, async (req, reply) => {

@@ -5,7 +5,7 @@ import { buildTestApp } from '../../support/app.js';
 import { describeEachDialect } from '../../support/db.js';
 import { ADMIN, ALICE, BOB, TestClient } from '../../support/http-client.js';
 import { fixtureJobDefinitions } from '../../support/job-harness.js';
-import { routeCases, type IsolationFixture, type RouteCase } from '../../support/isolation-routes.js';
+import { routeCaseFor, routeCases, type IsolationFixture, type RouteCase } from '../../support/isolation-routes.js';
 import { createFixtureTables } from '../jobs/fixtures/handlers.mjs';
 import type { RouteInfo } from '../../../src/http/app.js';
 import { describeWithDovecot } from '../../support/testbed.js';
@@ -63,12 +63,12 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
   afterAll(async () => app?.close());
 
   it('has an isolation case for every registered route (new routes must add one)', () => {
-    const missing = routes.map((r) => `${r.method} ${r.url}`).filter((k) => !(k in routeCases));
+    const missing = routes.filter((r) => !routeCaseFor(r.method, r.url)).map((r) => `${r.method} ${r.url}`);
     expect(missing, 'add these routes to test/support/isolation-routes.ts').toEqual([]);
     const stale = Object.keys(routeCases).filter((k) => !routes.some((r) => `${r.method} ${r.url}` === k));
     expect(stale, 'cases for routes that no longer exist').toEqual([]);
     // The table's declared admin routes are admin in the app, too.
-    for (const r of routes) if (r.access === 'admin') expect(routeCases[`${r.method} ${r.url}`]!.kind, `${r.method} ${r.url}`).toBe('admin');
+    for (const r of routes) if (r.access === 'admin') expect(routeCaseFor(r.method, r.url)!.kind, `${r.method} ${r.url}`).toBe('admin');
   });
 
   const secretsOfA = () => [fixture.userA.id, fixture.userA.username, fixture.tokenIdA, fixture.jobIdA, fixture.accountIdA, fixture.folderIdA];
@@ -93,10 +93,10 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
   it('B never reaches A’s objects, and A’s rows are unchanged; A’s own requests succeed', async () => {
     const problems: string[] = [];
     // Requests that end A's objects (delete, cancel, logout) run last, so the others still find them.
-    const ordered = [...routes].sort((x, y) => Number(!!routeCases[`${x.method} ${x.url}`]?.destructive) - Number(!!routeCases[`${y.method} ${y.url}`]?.destructive));
+    const ordered = [...routes].sort((x, y) => Number(!!routeCaseFor(x.method, x.url)?.destructive) - Number(!!routeCaseFor(y.method, y.url)?.destructive));
     for (const route of ordered) {
       const key = `${route.method} ${route.url}`;
-      const c = routeCases[key];
+      const c = routeCaseFor(route.method, route.url);
       if (!c || c.kind === 'public') continue;
       // Some self routes end the caller's session (logout); sign in again when that happened.
       for (const [client, who] of [[a, ALICE], [b, BOB]] as const) {
