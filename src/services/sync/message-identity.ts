@@ -2,7 +2,7 @@ import type { UserCipher } from '../../crypto/crypto.js';
 
 /** Keyed-hash purposes and sealing contexts of the mail store (see the column registry). */
 export const MESSAGE_ID_PURPOSE = 'message.id.v1';
-export const ENVELOPE_PURPOSE = 'message.envelope.v1';
+export const ENVELOPE_PURPOSE = 'message.envelope_match.v1';
 export const THREAD_SUBJECT_PURPOSE = 'thread.subject.v1';
 
 export const CONTEXT = {
@@ -45,7 +45,9 @@ export interface EnvelopeKey {
 export function envelopeHash(cipher: Pick<UserCipher, 'lookupHash'>, key: EnvelopeKey): Buffer {
   const subject = key.subject.normalize('NFC').replace(/\s+/g, ' ').trim();
   const from = (key.fromAddress ?? '').trim().toLowerCase();
-  return cipher.lookupHash(ENVELOPE_PURPOSE, [String(key.date ?? ''), '\0', from, '\0', subject, '\0', String(key.size)]);
+  // Date headers carry whole seconds; IMAP ENVELOPE too.
+  const date = key.date === null ? '' : String(Math.floor(key.date / 1000));
+  return cipher.lookupHash(ENVELOPE_PURPOSE, [date, '\0', from, '\0', subject, '\0', String(key.size)]);
 }
 
 const REPLY_PREFIX = /^\s*((re|aw|wg|fw|fwd|sv|vs|antw|tr|rif|r)(\[\d+\])?\s*:\s*)+/i;

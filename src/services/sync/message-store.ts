@@ -125,7 +125,8 @@ async function matchExisting(trx: Executor, batch: PreparedBatch, pm: PreparedMe
   return null;
 }
 
-export interface EnvelopeCopy extends CopyFields {
+export interface EnvelopeCopy extends Omit<CopyFields, 'flags'> {
+  flags: Iterable<string>;
   /** `envelopeHash(cipher, …)` of the FETCH ENVELOPE RFC822.SIZE response. */
   envelopeHash: Buffer;
   emailId?: string | null;
@@ -161,7 +162,7 @@ export async function attachByEnvelope(trx: Executor, target: Target, items: rea
       unmatched.push(item.uid);
       continue;
     }
-    await attachCopy(trx, target, item, match, now);
+    await attachCopy(trx, target, { ...item, flags: flagsText(item.flags) }, match, now);
     attached.set(item.uid, match);
   }
   return { attached, unmatched };
