@@ -298,21 +298,13 @@ function lineBreakBefore(buf: Buffer, at: number, floor: number): number {
   return e;
 }
 
+const NOT_BASE64 = /[^A-Za-z0-9+/=\r\n \t]/;
+const DATA_AFTER_PADDING = /=[\r\n \t]*[A-Za-z0-9+/]/;
+
+/** Whether a base64 body holds only the alphabet, with padding only at the end (regexes: much faster than a byte loop in JS). */
 function isBase64(buf: Buffer, start: number, end: number): boolean {
-  let data = 0;
-  let padding = false;
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c === 13 || c === 10 || c === 32 || c === 9) continue;
-    if (c === 61) {
-      padding = true;
-      continue;
-    }
-    const ok = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
-    if (!ok || padding) return false;
-    data++;
-  }
-  return data % 4 !== 1;
+  const text = buf.toString('latin1', start, end);
+  return !NOT_BASE64.test(text) && !DATA_AFTER_PADDING.test(text);
 }
 
 function applyPatches(buf: Buffer, patches: Patch[]): Buffer {

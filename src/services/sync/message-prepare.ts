@@ -94,13 +94,10 @@ export async function prepareBatch(cipher: UserCipher, input: BatchInput, option
   if (cipher.userId !== input.userId) throw new Error('cipher belongs to another user');
   const parse = options.parse ?? parseMessage;
   const now = options.now ?? Date.now;
-  const messages: PreparedMessage[] = [];
-  for (const item of input.items) {
-    const raw = joinRaw(item.raw);
-    const size = item.size ?? raw.length;
-    const parsed = await parse(raw, { maxBytes: options.maxBytes });
-    messages.push(prepareOne(cipher, input, item, raw, size, parsed, now()));
-  }
+  const raws = input.items.map((item) => joinRaw(item.raw));
+  // All parses start at once: with a pool, large messages run on workers while small ones parse here.
+  const parsed = await Promise.all(raws.map((raw) => parse(raw, { maxBytes: options.maxBytes })));
+  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, raws[i]!, item.size ?? raws[i]!.length, parsed[i]!, now()));
   return { userId: input.userId, accountId: input.accountId, folderId: input.folderId, uidvalidity: input.uidvalidity, messages };
 }
 
