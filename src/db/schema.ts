@@ -24,6 +24,13 @@ export interface Database {
   job_schedules: JobSchedulesTable;
   accounts: AccountsTable;
   folders: FoldersTable;
+  threads: ThreadsTable;
+  messages: MessagesTable;
+  message_copies: MessageCopiesTable;
+  message_chunks: MessageChunksTable;
+  attachments: AttachmentsTable;
+  attachment_chunks: AttachmentChunksTable;
+  copy_tombstones: CopyTombstonesTable;
 }
 
 export interface AppSettingsTable {
@@ -256,4 +263,116 @@ export interface FoldersTable {
   last_error_code: string | null;
   created_at: number;
   updated_at: number;
+}
+
+export interface ThreadsTable {
+  id: string;
+  user_id: string;
+  /** Keyed HMAC (message.id.v1) of the root Message-ID. */
+  root_hash: Buffer;
+  /** Keyed HMAC (thread.subject.v1) of the normalised subject. */
+  subject_hash: Buffer | null;
+  last_date: number;
+  message_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessagesTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  thread_id: string | null;
+  email_id: string | null;
+  message_id_hash: Buffer | null;
+  content_hash: Buffer;
+  envelope_hash: Buffer;
+  date: number;
+  size: number;
+  has_attachments: number;
+  is_calendar: number;
+  is_newsletter: number;
+  /** Sealed JSON: message.envelope.v1. */
+  envelope: Buffer;
+  /** Sealed: message.text.v1. */
+  body_text: Buffer | null;
+  /** Sealed: message.html.v1 (as received; sanitised when rendered). */
+  body_html: Buffer | null;
+  /** Sealed: message.snippet.v1. */
+  snippet: Buffer | null;
+  /** Sealed JSON: message.calendar.v1. */
+  calendar: Buffer | null;
+  /** Space-separated warning codes. */
+  parse_warnings: string | null;
+  /** Number of sealed chunks of the raw source; 0 when the source was not kept (too large). */
+  source_chunks: number;
+  copy_count: number;
+  is_seen: number;
+  is_flagged: number;
+  is_answered: number;
+  is_done: number;
+  done_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessageCopiesTable {
+  id: string;
+  user_id: string;
+  message_id: string;
+  account_id: string;
+  folder_id: string;
+  uidvalidity: number;
+  uid: number;
+  /** Space-separated IMAP flags, sorted. */
+  flags: string;
+  modseq: number | null;
+  internal_date: number | null;
+  size: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessageChunksTable {
+  user_id: string;
+  message_id: string;
+  seq: number;
+  /** Sealed: message.source.v1, row id "<message id>:<seq>". */
+  data: Buffer;
+}
+
+export interface AttachmentsTable {
+  id: string;
+  user_id: string;
+  message_id: string;
+  index: number;
+  /** Sealed: attachment.filename.v1. */
+  filename: Buffer | null;
+  content_type: string;
+  disposition: string | null;
+  /** Sealed: attachment.content_id.v1. */
+  content_id: Buffer | null;
+  size: number;
+  is_inline: number;
+  chunks: number;
+}
+
+export interface AttachmentChunksTable {
+  user_id: string;
+  attachment_id: string;
+  seq: number;
+  /** Sealed: attachment.data.v1, row id "<attachment id>:<seq>". */
+  data: Buffer;
+}
+
+export interface CopyTombstonesTable {
+  id: string;
+  user_id: string;
+  message_id: string;
+  account_id: string;
+  folder_id: string;
+  envelope_hash: Buffer;
+  message_id_hash: Buffer | null;
+  content_hash: Buffer;
+  removed_at: number;
 }

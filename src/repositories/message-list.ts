@@ -1,0 +1,66 @@
+import type { Executor } from '../db/schema.js';
+
+/** List queries over logical messages (never copies): newest first, keyset-paged by (date, id). */
+
+export interface ListFilter {
+  accountId?: string;
+  folderId?: string;
+  /** The last row of the previous page. */
+  after?: { date: number; id: string };
+  limit: number;
+}
+
+const SUMMARY_COLUMNS = [
+  'id',
+  'account_id',
+  'thread_id',
+  'date',
+  'size',
+  'envelope',
+  'snippet',
+  'is_seen',
+  'is_flagged',
+  'is_answered',
+  'is_done',
+  'has_attachments',
+  'is_newsletter',
+  'is_calendar',
+] as const;
+
+export async function listMessageRows(ex: Executor, userId: string, filter: ListFilter) {
+  let q = ex.selectFrom('messages').select(SUMMARY_COLUMNS).where('user_id', '=', userId).where('copy_count', '>', 0);
+  if (filter.accountId) q = q.where('account_id', '=', filter.accountId);
+  if (filter.folderId) {
+    const folderId = filter.folderId;
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('message_copies as c')
+          .select('c.id')
+          .where('c.user_id', '=', userId)
+          .whereRef('c.message_id', '=', 'messages.id')
+          .where('c.folder_id', '=', folderId),
+      ),
+    );
+  }
+  if (filter.after) {
+    const { date, id } = filter.after;
+    q = q.where((eb) => eb.or([eb('date', '<', date), eb.and([eb('date', '=', date), eb('id', '<', id)])]));
+  }
+  return q.orderBy('date', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+}
+
+/** Folder ids of the copies of these messages. */
+export async function folderIdsOf(ex: Executor, userId: string, messageIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (let i = 0; i < messageIds.length; i += 500) {
+    const rows = await ex
+      .selectFrom('message_copies')
+      .select(['message_id', 'folder_id'])
+      .where('user_id', '=', userId)
+      .where('message_id', 'in', messageIds.slice(i, i + 500))
+      .orderBy('created_at')
+      .execute();
+    for (const r of rows) out.set(r.message_id, [...new Set([...(out.get(r.message_id) ?? []), r.folder_id])]);
+  }
+  return out;
+}

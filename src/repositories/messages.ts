@@ -1,0 +1,152 @@
+import type { Insertable, Selectable } from 'kysely';
+import type { Executor, MessagesTable, ThreadsTable } from '../db/schema.js';
+
+/** Logical messages and threads. Every query is scoped by user id. */
+
+export type MessageRow = Selectable<MessagesTable>;
+export type ThreadRow = Selectable<ThreadsTable>;
+
+export interface IdentityCandidate {
+  id: string;
+  copy_count: number;
+  message_id_hash: Buffer | null;
+}
+
+export async function insertMessage(ex: Executor, row: Insertable<MessagesTable>): Promise<void> {
+  await ex.insertInto('messages').values(row).execute();
+}
+
+export async function findMessage(ex: Executor, userId: string, messageId: string): Promise<MessageRow | null> {
+  const row = await ex.selectFrom('messages').selectAll().where('user_id', '=', userId).where('id', '=', messageId).executeTakeFirst();
+  return row ?? null;
+}
+
+/** Messages of one account that carry the given identity value, oldest first. */
+export async function findByIdentity(
+  ex: Executor,
+  userId: string,
+  accountId: string,
+  by: { emailId: string } | { contentHash: Buffer } | { envelopeHash: Buffer },
+): Promise<IdentityCandidate[]> {
+  let q = ex.selectFrom('messages').select(['id', 'copy_count', 'message_id_hash']).where('user_id', '=', userId).where('account_id', '=', accountId);
+  if ('emailId' in by) q = q.where('email_id', '=', by.emailId);
+  else if ('contentHash' in by) q = q.where('content_hash', '=', by.contentHash);
+  else q = q.where('envelope_hash', '=', by.envelopeHash);
+  return q.orderBy('id').limit(20).execute();
+}
+
+/** Sets copy count and the seen/flagged/answered state from the message's copies (any copy with the flag counts). */
+export async function refreshMessageState(ex: Executor, userId: string, messageId: string, now: number): Promise<void> {
+  const copies = await ex.selectFrom('message_copies').select('flags').where('user_id', '=', userId).where('message_id', '=', messageId).execute();
+  const any = (flag: string) => (copies.some((c) => c.flags.split(' ').includes(flag)) ? 1 : 0);
+  await ex
+    .updateTable('messages')
+    .set({ copy_count: copies.length, is_seen: any('\\Seen'), is_flagged: any('\\Flagged'), is_answered: any('\\Answered'), updated_at: now })
+    .where('user_id', '=', userId)
+    .where('id', '=', messageId)
+    .execute();
+}
+
+export async function setDone(ex: Executor, userId: string, messageId: string, done: boolean, now: number): Promise<boolean> {
+  const res = await ex
+    .updateTable('messages')
+    .set({ is_done: done ? 1 : 0, done_at: done ? now : null, updated_at: now })
+    .where('user_id', '=', userId)
+    .where('id', '=', messageId)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** Messages without copies and without a tombstone at or after `since`: their 7 days are over. */
+export async function expiredOrphans(ex: Executor, userId: string, since: number): Promise<Array<{ id: string; thread_id: string | null }>> {
+  return ex
+    .selectFrom('messages')
+    .select(['id', 'thread_id'])
+    .where('user_id', '=', userId)
+    .where('copy_count', '=', 0)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('copy_tombstones as t')
+            .select('t.id')
+            .where('t.user_id', '=', userId)
+            .whereRef('t.message_id', '=', 'messages.id')
+            .where('t.removed_at', '>=', since),
+        ),
+      ),
+    )
+    .execute();
+}
+
+export async function deleteMessages(ex: Executor, userId: string, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) await ex.deleteFrom('messages').where('user_id', '=', userId).where('id', 'in', ids.slice(i, i + 500)).execute();
+}
+
+// Threads
+
+export async function insertThread(ex: Executor, row: Insertable<ThreadsTable>): Promise<void> {
+  await ex.insertInto('threads').values(row).execute();
+}
+
+/** The thread of any existing message whose Message-ID hash is one of these. */
+export async function threadOfMessageIds(ex: Executor, userId: string, idHashes: readonly Buffer[]): Promise<string | null> {
+  if (idHashes.length === 0) return null;
+  const row = await ex
+    .selectFrom('messages')
+    .select('thread_id')
+    .where('user_id', '=', userId)
+    .where('message_id_hash', 'in', idHashes.slice(0, 500))
+    .where('thread_id', 'is not', null)
+    .orderBy('date')
+    .executeTakeFirst();
+  return row?.thread_id ?? null;
+}
+
+export async function threadByRoots(ex: Executor, userId: string, rootHashes: readonly Buffer[]): Promise<string | null> {
+  if (rootHashes.length === 0) return null;
+  const row = await ex
+    .selectFrom('threads')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('root_hash', 'in', rootHashes.slice(0, 500))
+    .orderBy('created_at')
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export async function threadBySubject(ex: Executor, userId: string, subjectHash: Buffer, since: number): Promise<string | null> {
+  const row = await ex
+    .selectFrom('threads')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where('subject_hash', '=', subjectHash)
+    .where('last_date', '>=', since)
+    .orderBy('last_date', 'desc')
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+/** Counts one more message in the thread and moves its last date forward. */
+export async function addToThread(ex: Executor, userId: string, threadId: string, date: number, now: number): Promise<void> {
+  const t = await ex.selectFrom('threads').select(['last_date']).where('user_id', '=', userId).where('id', '=', threadId).executeTakeFirstOrThrow();
+  await ex
+    .updateTable('threads')
+    .set((eb) => ({ message_count: eb('message_count', '+', 1), last_date: Math.max(t.last_date, date), updated_at: now }))
+    .where('user_id', '=', userId)
+    .where('id', '=', threadId)
+    .execute();
+}
+
+/** Recounts threads after messages were deleted; threads left empty go too. */
+export async function recountThreads(ex: Executor, userId: string, threadIds: readonly string[], now: number): Promise<void> {
+  for (const id of new Set(threadIds)) {
+    const { n } = await ex
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .where('thread_id', '=', id)
+      .executeTakeFirstOrThrow();
+    if (Number(n) === 0) await ex.deleteFrom('threads').where('user_id', '=', userId).where('id', '=', id).execute();
+    else await ex.updateTable('threads').set({ message_count: Number(n), updated_at: now }).where('user_id', '=', userId).where('id', '=', id).execute();
+  }
+}

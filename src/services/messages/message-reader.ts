@@ -1,0 +1,246 @@
+import type { Crypto, UserCipher } from '../../crypto/crypto.js';
+import type { Executor } from '../../db/schema.js';
+import { AppError } from '../../errors.js';
+import type { MailAddress, ParsedCalendar } from '../../mail/mime/parse.js';
+import { findAttachment, listAttachments, readAttachmentChunk, readMessageChunk } from '../../repositories/message-content.js';
+import { copiesOfMessage } from '../../repositories/message-copies.js';
+import { folderIdsOf, listMessageRows } from '../../repositories/message-list.js';
+import { findMessage } from '../../repositories/messages.js';
+import { CONTEXT } from '../sync/message-identity.js';
+
+/** Read side of the mail store for the API and analysis: lists of messages (not copies), one message, and streams. */
+
+export class MessageNotFoundError extends AppError {
+  constructor() {
+    super('MESSAGE_NOT_FOUND', 'message not found', 404);
+  }
+}
+
+export class SourceNotKeptError extends AppError {
+  constructor() {
+    super('SOURCE_NOT_KEPT', 'the original source of this message was not kept (it is above the size limit)', 404);
+  }
+}
+
+export class InvalidCursorError extends AppError {
+  constructor() {
+    super('INVALID_CURSOR', 'the cursor is not valid', 400);
+  }
+}
+
+export interface MessageEnvelope {
+  subject: string;
+  from: MailAddress | null;
+  to: MailAddress[];
+  cc: MailAddress[];
+  replyTo: MailAddress[];
+  messageId: string | null;
+  inReplyTo: string[];
+  references: string[];
+  listId: string | null;
+  listUnsubscribe: string | null;
+  listUnsubscribePost: string | null;
+}
+
+export interface MessageSummary {
+  id: string;
+  accountId: string;
+  threadId: string | null;
+  folderIds: string[];
+  date: number;
+  size: number;
+  subject: string;
+  from: MailAddress | null;
+  snippet: string;
+  unread: boolean;
+  flagged: boolean;
+  answered: boolean;
+  done: boolean;
+  hasAttachments: boolean;
+  isNewsletter: boolean;
+  isCalendar: boolean;
+}
+
+export interface AttachmentInfo {
+  index: number;
+  filename: string | null;
+  contentType: string;
+  disposition: string | null;
+  contentId: string | null;
+  size: number;
+  isInline: boolean;
+}
+
+export interface MessageDetail extends Omit<MessageSummary, 'subject' | 'from'> {
+  headers: MessageEnvelope;
+  text: string | null;
+  /** As received: sanitise before rendering. */
+  html: string | null;
+  calendar: ParsedCalendar | null;
+  attachments: AttachmentInfo[];
+  copies: Array<{ accountId: string; folderId: string; uidvalidity: number; uid: number; flags: string[] }>;
+  parseWarnings: string[];
+  sourceAvailable: boolean;
+}
+
+export interface MessagePage {
+  items: MessageSummary[];
+  nextCursor: string | null;
+}
+
+export interface ListOptions {
+  accountId?: string;
+  folderId?: string;
+  cursor?: string | null;
+  limit?: number;
+}
+
+export interface MessageReaderDeps {
+  db: Executor;
+  crypto: Pick<Crypto, 'forUser'>;
+}
+
+const MAX_LIMIT = 200;
+
+function encodeCursor(date: number, id: string): string {
+  return Buffer.from(JSON.stringify([date, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { date: number; id: string } {
+  try {
+    const [date, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof date === 'number' && Number.isFinite(date) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { date, id };
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+}
+
+export function createMessageReader(deps: MessageReaderDeps) {
+  const { db } = deps;
+
+  const openEnvelope = (cipher: UserCipher, id: string, sealed: Buffer) => JSON.parse(cipher.openText(CONTEXT.envelope, id, sealed)) as MessageEnvelope;
+  const openOptional = (cipher: UserCipher, context: string, id: string, sealed: Buffer | null) => (sealed ? cipher.openText(context, id, sealed) : null);
+
+  async function listMessages(userId: string, options: ListOptions = {}): Promise<MessagePage> {
+    const limit = Math.min(Math.max(1, options.limit ?? 50), MAX_LIMIT);
+    const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+    const rows = await listMessageRows(db, userId, { accountId: options.accountId, folderId: options.folderId, after, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    if (page.length === 0) return { items: [], nextCursor: null };
+    const cipher = await deps.crypto.forUser(userId);
+    const folders = await folderIdsOf(db, userId, page.map((r) => r.id));
+    const items = page.map((r): MessageSummary => {
+      const env = openEnvelope(cipher, r.id, r.envelope);
+      return {
+        id: r.id,
+        accountId: r.account_id,
+        threadId: r.thread_id,
+        folderIds: folders.get(r.id) ?? [],
+        date: r.date,
+        size: r.size,
+        subject: env.subject,
+        from: env.from,
+        snippet: openOptional(cipher, CONTEXT.snippet, r.id, r.snippet) ?? '',
+        unread: r.is_seen === 0,
+        flagged: r.is_flagged === 1,
+        answered: r.is_answered === 1,
+        done: r.is_done === 1,
+        hasAttachments: r.has_attachments === 1,
+        isNewsletter: r.is_newsletter === 1,
+        isCalendar: r.is_calendar === 1,
+      };
+    });
+    const last = page[page.length - 1]!;
+    return { items, nextCursor: rows.length > limit ? encodeCursor(last.date, last.id) : null };
+  }
+
+  async function getMessage(userId: string, messageId: string): Promise<MessageDetail> {
+    const row = await findMessage(db, userId, messageId);
+    if (!row || row.copy_count === 0) throw new MessageNotFoundError();
+    const cipher = await deps.crypto.forUser(userId);
+    const copies = await copiesOfMessage(db, userId, messageId);
+    const attachments = await listAttachments(db, userId, messageId);
+    const calendar = openOptional(cipher, CONTEXT.calendar, row.id, row.calendar);
+    return {
+      id: row.id,
+      accountId: row.account_id,
+      threadId: row.thread_id,
+      folderIds: [...new Set(copies.map((c) => c.folder_id))],
+      date: row.date,
+      size: row.size,
+      snippet: openOptional(cipher, CONTEXT.snippet, row.id, row.snippet) ?? '',
+      unread: row.is_seen === 0,
+      flagged: row.is_flagged === 1,
+      answered: row.is_answered === 1,
+      done: row.is_done === 1,
+      hasAttachments: row.has_attachments === 1,
+      isNewsletter: row.is_newsletter === 1,
+      isCalendar: row.is_calendar === 1,
+      headers: openEnvelope(cipher, row.id, row.envelope),
+      text: openOptional(cipher, CONTEXT.text, row.id, row.body_text),
+      html: openOptional(cipher, CONTEXT.html, row.id, row.body_html),
+      calendar: calendar ? (JSON.parse(calendar) as ParsedCalendar) : null,
+      attachments: attachments.map((a) => ({
+        index: a.index,
+        filename: a.filename ? cipher.openText(CONTEXT.filename, a.id, a.filename) : null,
+        contentType: a.content_type,
+        disposition: a.disposition,
+        contentId: a.content_id ? cipher.openText(CONTEXT.contentId, a.id, a.content_id) : null,
+        size: a.size,
+        isInline: a.is_inline === 1,
+      })),
+      copies: copies.map((c) => ({ accountId: c.account_id, folderId: c.folder_id, uidvalidity: c.uidvalidity, uid: c.uid, flags: c.flags ? c.flags.split(' ') : [] })),
+      parseWarnings: row.parse_warnings ? row.parse_warnings.split(' ') : [],
+      sourceAvailable: row.source_chunks > 0,
+    };
+  }
+
+  /** The raw source, one decrypted ~256 KB chunk at a time (one query per chunk). */
+  async function openSource(userId: string, messageId: string): Promise<{ size: number; chunks: AsyncIterable<Buffer> }> {
+    const row = await findMessage(db, userId, messageId);
+    if (!row || row.copy_count === 0) throw new MessageNotFoundError();
+    if (row.source_chunks === 0) throw new SourceNotKeptError();
+    const cipher = await deps.crypto.forUser(userId);
+    return {
+      size: row.size,
+      chunks: streamChunks(row.source_chunks, async (seq) => {
+        const sealed = await readMessageChunk(db, userId, messageId, seq);
+        if (!sealed) throw new Error('message chunk missing');
+        return cipher.openBytes(CONTEXT.source, `${messageId}:${seq}`, sealed);
+      }),
+    };
+  }
+
+  /** One attachment's metadata and its content as a stream of decrypted chunks. */
+  async function openAttachment(userId: string, messageId: string, index: number): Promise<{ info: AttachmentInfo; chunks: AsyncIterable<Buffer> }> {
+    const msg = await findMessage(db, userId, messageId);
+    const a = msg && msg.copy_count > 0 ? await findAttachment(db, userId, messageId, index) : null;
+    if (!a) throw new MessageNotFoundError();
+    const cipher = await deps.crypto.forUser(userId);
+    return {
+      info: {
+        index: a.index,
+        filename: a.filename ? cipher.openText(CONTEXT.filename, a.id, a.filename) : null,
+        contentType: a.content_type,
+        disposition: a.disposition,
+        contentId: a.content_id ? cipher.openText(CONTEXT.contentId, a.id, a.content_id) : null,
+        size: a.size,
+        isInline: a.is_inline === 1,
+      },
+      chunks: streamChunks(a.chunks, async (seq) => {
+        const sealed = await readAttachmentChunk(db, userId, a.id, seq);
+        if (!sealed) throw new Error('attachment chunk missing');
+        return cipher.openBytes(CONTEXT.attachment, `${a.id}:${seq}`, sealed);
+      }),
+    };
+  }
+
+  return { listMessages, getMessage, openSource, openAttachment };
+}
+
+export type MessageReader = ReturnType<typeof createMessageReader>;
+
+async function* streamChunks(count: number, read: (seq: number) => Promise<Buffer>): AsyncGenerator<Buffer> {
+  for (let seq = 0; seq < count; seq++) yield await read(seq);
+}

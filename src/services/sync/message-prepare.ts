@@ -1,0 +1,199 @@
+import type { Insertable } from 'kysely';
+import type { UserCipher } from '../../crypto/crypto.js';
+import type { AttachmentsTable, MessagesTable } from '../../db/schema.js';
+import { newId } from '../../db/ids.js';
+import { joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from '../../mail/mime/parse.js';
+import { CONTEXT, envelopeHash, flagsText, isReplySubject, messageIdHash, THREAD_SUBJECT_PURPOSE, threadSubject } from './message-identity.js';
+
+/**
+ * The slow half of storing a batch: parse, hash and seal every message, touching no database.
+ * The result is written by `storeBatch` inside one short transaction.
+ */
+
+/** Raw sources and attachments are sealed in chunks of this size, so a download never loads a whole message. */
+export const CHUNK_BYTES = 256 * 1024;
+
+/** One server copy as the sync loop fetched it. */
+export interface IncomingCopy {
+  uid: number;
+  flags: Iterable<string>;
+  modseq?: number | null;
+  internalDate?: number | null;
+  /** RFC822.SIZE; the raw length when not given. */
+  size?: number;
+  /** The full source, or (above the size limit) only its header block. */
+  raw: Buffer | readonly Buffer[];
+  /** EMAILID (RFC 8474) or X-GM-MSGID, when the server offers one. */
+  emailId?: string | null;
+}
+
+export interface BatchInput {
+  userId: string;
+  accountId: string;
+  folderId: string;
+  uidvalidity: number;
+  items: readonly IncomingCopy[];
+}
+
+export interface ThreadingKeys {
+  /** Hashes of the message's own Message-ID, In-Reply-To and References (parents first). */
+  ownHash: Buffer | null;
+  parentHashes: Buffer[];
+  /** Thread root if this message starts a thread: the first reference, else the parent, else itself. */
+  rootHash: Buffer;
+  /** Null for an empty subject, which never groups messages. */
+  subjectHash: Buffer | null;
+  isReply: boolean;
+}
+
+export interface PreparedAttachment {
+  row: Insertable<AttachmentsTable>;
+  chunks: Buffer[];
+}
+
+export interface PreparedMessage {
+  uid: number;
+  flags: string;
+  modseq: number | null;
+  internalDate: number | null;
+  size: number;
+  emailId: string | null;
+  /** The message row to insert when no existing message matches (id pre-assigned; sealed values are bound to it). */
+  row: Insertable<MessagesTable>;
+  sourceChunks: Buffer[];
+  attachments: PreparedAttachment[];
+  threading: ThreadingKeys;
+}
+
+export interface PreparedBatch {
+  userId: string;
+  accountId: string;
+  folderId: string;
+  uidvalidity: number;
+  messages: PreparedMessage[];
+}
+
+export type Parser = (raw: Buffer, options?: ParseOptions) => Promise<ParsedMessage>;
+
+export interface PrepareOptions {
+  /** A parse pool's `parse` (large messages off the event loop); in-process parsing by default. */
+  parse?: Parser;
+  maxBytes?: number;
+  now?: () => number;
+}
+
+function sealChunks(cipher: UserCipher, context: string, rowId: string, bytes: Uint8Array): Buffer[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = Math.max(1, Math.ceil(buf.length / CHUNK_BYTES));
+  const out: Buffer[] = [];
+  for (let seq = 0; seq < count; seq++) out.push(cipher.sealBytes(context, `${rowId}:${seq}`, buf.subarray(seq * CHUNK_BYTES, (seq + 1) * CHUNK_BYTES)));
+  return out;
+}
+
+export async function prepareBatch(cipher: UserCipher, input: BatchInput, options: PrepareOptions = {}): Promise<PreparedBatch> {
+  if (cipher.userId !== input.userId) throw new Error('cipher belongs to another user');
+  const parse = options.parse ?? parseMessage;
+  const now = options.now ?? Date.now;
+  const raws = input.items.map((item) => joinRaw(item.raw));
+  // All parses start at once: with a pool, large messages run on workers while small ones parse here.
+  const parsed = await Promise.all(raws.map((raw) => parse(raw, { maxBytes: options.maxBytes })));
+  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, raws[i]!, item.size ?? raws[i]!.length, parsed[i]!, now()));
+  return { userId: input.userId, accountId: input.accountId, folderId: input.folderId, uidvalidity: input.uidvalidity, messages };
+}
+
+function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, raw: Buffer, size: number, parsed: ParsedMessage, now: number): PreparedMessage {
+  const id = newId();
+  const h = parsed.headers;
+  const seal = (context: string, value: string | null) => (value === null || value === '' ? null : cipher.sealText(context, id, value));
+  const envelope = {
+    subject: h.subject,
+    from: h.from,
+    to: h.to,
+    cc: h.cc,
+    replyTo: h.replyTo,
+    messageId: h.messageId,
+    inReplyTo: h.inReplyTo,
+    references: h.references,
+    listId: h.listId,
+    listUnsubscribe: h.listUnsubscribe,
+    listUnsubscribePost: h.listUnsubscribePost,
+  };
+  const flags = flagsText(item.flags);
+  const has = (flag: string) => (flags.split(' ').includes(flag) ? 1 : 0);
+  // Above the size limit only the header block is kept: no source chunks, no bodies.
+  const sourceChunks = parsed.headersOnly && parsed.warnings.includes('TOO_LARGE') ? [] : sealChunks(cipher, CONTEXT.source, id, raw);
+
+  const attachments: PreparedAttachment[] = parsed.attachments.map((a, index) => {
+    const attId = newId();
+    return {
+      row: {
+        id: attId,
+        user_id: input.userId,
+        message_id: id,
+        index,
+        filename: a.filename ? cipher.sealText(CONTEXT.filename, attId, a.filename) : null,
+        content_type: a.contentType.slice(0, 200),
+        disposition: a.disposition?.slice(0, 50) ?? null,
+        content_id: a.contentId ? cipher.sealText(CONTEXT.contentId, attId, a.contentId) : null,
+        size: a.content.byteLength,
+        is_inline: a.isInline ? 1 : 0,
+        chunks: 0,
+      },
+      chunks: sealChunks(cipher, CONTEXT.attachment, attId, a.content),
+    };
+  });
+  for (const a of attachments) a.row.chunks = a.chunks.length;
+
+  const ownHash = h.messageId ? messageIdHash(cipher, h.messageId) : null;
+  const parentIds = [...h.references, ...h.inReplyTo.filter((x) => !h.references.includes(x))];
+  const parentHashes = parentIds.map((x) => messageIdHash(cipher, x));
+  const rootHash = parentHashes[0] ?? ownHash ?? messageIdHash(cipher, `row:${id}`);
+
+  return {
+    uid: item.uid,
+    flags,
+    modseq: item.modseq ?? null,
+    internalDate: item.internalDate ?? null,
+    size,
+    emailId: item.emailId ?? null,
+    sourceChunks,
+    attachments,
+    threading: {
+      ownHash,
+      parentHashes,
+      rootHash,
+      subjectHash: threadSubject(h.subject) === '' ? null : cipher.lookupHash(THREAD_SUBJECT_PURPOSE, threadSubject(h.subject)),
+      isReply: isReplySubject(h.subject),
+    },
+    row: {
+      id,
+      user_id: input.userId,
+      account_id: input.accountId,
+      thread_id: null,
+      email_id: item.emailId ?? null,
+      message_id_hash: ownHash,
+      content_hash: cipher.contentHash(raw),
+      envelope_hash: envelopeHash(cipher, { date: h.date, fromAddress: h.from?.address ?? null, subject: h.subject, size }),
+      date: h.date ?? item.internalDate ?? now,
+      size,
+      has_attachments: parsed.attachments.some((a) => !a.isInline) ? 1 : 0,
+      is_calendar: parsed.calendar ? 1 : 0,
+      is_newsletter: parsed.isNewsletter ? 1 : 0,
+      envelope: cipher.sealText(CONTEXT.envelope, id, JSON.stringify(envelope)),
+      body_text: seal(CONTEXT.text, parsed.text),
+      body_html: seal(CONTEXT.html, parsed.html),
+      snippet: seal(CONTEXT.snippet, parsed.snippet),
+      calendar: parsed.calendar ? cipher.sealText(CONTEXT.calendar, id, JSON.stringify(parsed.calendar)) : null,
+      parse_warnings: parsed.warnings.length > 0 ? parsed.warnings.join(' ') : null,
+      source_chunks: sourceChunks.length,
+      copy_count: 1,
+      is_seen: has('\\Seen'),
+      is_flagged: has('\\Flagged'),
+      is_answered: has('\\Answered'),
+      is_done: 0,
+      done_at: null,
+      created_at: now,
+      updated_at: now,
+    },
+  };
+}

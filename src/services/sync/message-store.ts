@@ -1,0 +1,258 @@
+import type { Executor } from '../../db/schema.js';
+import { newId } from '../../db/ids.js';
+import { insertAttachment, insertMessageChunks } from '../../repositories/message-content.js';
+import {
+  copiesByUids,
+  deleteCopies,
+  deleteTombstonesBefore,
+  deleteTombstonesOf,
+  findCopyByUid,
+  hasCopyInFolder,
+  hasTombstoneSince,
+  insertCopy,
+  insertTombstones,
+  knownUids as knownUidsQuery,
+  staleCopies,
+  updateCopyFlags,
+  type CopyRow,
+} from '../../repositories/message-copies.js';
+import { deleteMessages, expiredOrphans, findByIdentity, insertMessage, recountThreads, refreshMessageState } from '../../repositories/messages.js';
+import { flagsText } from './message-identity.js';
+import type { PreparedBatch, PreparedMessage } from './message-prepare.js';
+import { assignThread } from './threading.js';
+
+/**
+ * The database half of the mail store. Every function takes the caller's transaction (the sync
+ * loop opens it and checks its lease fence first) and does no slow work: parsing and sealing
+ * happened in `prepareBatch`. Functions are idempotent, so a retried batch never duplicates.
+ */
+
+/** A removed copy's message stays this long, so a move seen as delete-then-new re-attaches to it. */
+export const TOMBSTONE_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface StoreResult {
+  /** New logical messages. */
+  created: number;
+  /** New copies attached to an existing message (moves, labels, UIDVALIDITY reseeds). */
+  reattached: number;
+  /** Copies already stored: nothing written. */
+  skipped: number;
+  /** Message id per UID of the batch. */
+  messageIds: Map<number, string>;
+}
+
+export async function storeBatch(trx: Executor, batch: PreparedBatch, now: number = Date.now()): Promise<StoreResult> {
+  const result: StoreResult = { created: 0, reattached: 0, skipped: 0, messageIds: new Map() };
+  for (const pm of batch.messages) {
+    const existing = await findCopyByUid(trx, batch.userId, batch.folderId, batch.uidvalidity, pm.uid);
+    if (existing) {
+      result.skipped++;
+      result.messageIds.set(pm.uid, existing.message_id);
+      continue;
+    }
+    const match = await matchExisting(trx, batch, pm, now);
+    if (match) {
+      await attachCopy(trx, batch, pm, match, now);
+      result.reattached++;
+      result.messageIds.set(pm.uid, match);
+      continue;
+    }
+    const threadId = await assignThread(trx, batch.userId, pm.threading, Number(pm.row.date), now);
+    await insertMessage(trx, { ...pm.row, thread_id: threadId });
+    await insertMessageChunks(trx, batch.userId, pm.row.id, pm.sourceChunks);
+    for (const a of pm.attachments) await insertAttachment(trx, a.row, a.chunks);
+    await insertCopy(trx, copyRow(batch, pm, pm.row.id, now));
+    result.created++;
+    result.messageIds.set(pm.uid, pm.row.id);
+  }
+  return result;
+}
+
+function copyRow(target: { userId: string; accountId: string; folderId: string; uidvalidity: number }, c: CopyFields, messageId: string, now: number) {
+  return {
+    id: newId(),
+    user_id: target.userId,
+    message_id: messageId,
+    account_id: target.accountId,
+    folder_id: target.folderId,
+    uidvalidity: target.uidvalidity,
+    uid: c.uid,
+    flags: c.flags,
+    modseq: c.modseq,
+    internal_date: c.internalDate,
+    size: c.size,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+interface CopyFields {
+  uid: number;
+  flags: string;
+  modseq: number | null;
+  internalDate: number | null;
+  size: number;
+}
+
+type Target = Pick<PreparedBatch, 'userId' | 'accountId' | 'folderId' | 'uidvalidity'>;
+
+async function attachCopy(trx: Executor, target: Target, c: CopyFields, messageId: string, now: number): Promise<void> {
+  await insertCopy(trx, copyRow(target, c, messageId, now));
+  await deleteTombstonesOf(trx, target.userId, messageId);
+  await refreshMessageState(trx, target.userId, messageId, now);
+}
+
+/**
+ * The existing message a new copy belongs to: same server id (EMAILID / X-GM-MSGID), else the
+ * same bytes (keyed content hash), else the same ENVELOPE + size — the last only when the Message-IDs
+ * agree and the message has no copy in this folder yet, so two look-alike messages stay apart.
+ * Candidates are messages of this account with a live copy or a tombstone younger than 7 days.
+ */
+async function matchExisting(trx: Executor, batch: PreparedBatch, pm: PreparedMessage, now: number): Promise<string | null> {
+  const { userId, accountId } = batch;
+  const since = now - TOMBSTONE_MS;
+  const eligible = async (c: { id: string; copy_count: number }) => c.copy_count > 0 || hasTombstoneSince(trx, userId, c.id, since);
+  if (pm.emailId) {
+    for (const c of await findByIdentity(trx, userId, accountId, { emailId: pm.emailId })) if (await eligible(c)) return c.id;
+  }
+  for (const c of await findByIdentity(trx, userId, accountId, { contentHash: pm.row.content_hash as Buffer })) if (await eligible(c)) return c.id;
+  const own = pm.row.message_id_hash as Buffer | null;
+  for (const c of await findByIdentity(trx, userId, accountId, { envelopeHash: pm.row.envelope_hash as Buffer })) {
+    if (own && c.message_id_hash && !own.equals(c.message_id_hash)) continue;
+    if (await hasCopyInFolder(trx, userId, c.id, batch.folderId)) continue;
+    if (await eligible(c)) return c.id;
+  }
+  return null;
+}
+
+export interface EnvelopeCopy extends Omit<CopyFields, 'flags'> {
+  flags: Iterable<string>;
+  /** `envelopeHash(cipher, …)` of the FETCH ENVELOPE RFC822.SIZE response. */
+  envelopeHash: Buffer;
+  emailId?: string | null;
+}
+
+/**
+ * Re-attaches copies known only by ENVELOPE + size (after a UIDVALIDITY change) to existing
+ * messages without downloading bodies. Returns the UIDs that matched nothing: fetch those in full.
+ */
+export async function attachByEnvelope(trx: Executor, target: Target, items: readonly EnvelopeCopy[], now: number = Date.now()): Promise<{ attached: Map<number, string>; unmatched: number[] }> {
+  const attached = new Map<number, string>();
+  const unmatched: number[] = [];
+  const since = now - TOMBSTONE_MS;
+  for (const item of items) {
+    const existing = await findCopyByUid(trx, target.userId, target.folderId, target.uidvalidity, item.uid);
+    if (existing) {
+      attached.set(item.uid, existing.message_id);
+      continue;
+    }
+    let match: string | null = null;
+    const candidates = [
+      ...(item.emailId ? await findByIdentity(trx, target.userId, target.accountId, { emailId: item.emailId }) : []),
+      ...(await findByIdentity(trx, target.userId, target.accountId, { envelopeHash: item.envelopeHash })),
+    ];
+    for (const c of candidates) {
+      if (await hasCopyInFolder(trx, target.userId, c.id, target.folderId)) continue;
+      if (c.copy_count > 0 || (await hasTombstoneSince(trx, target.userId, c.id, since))) {
+        match = c.id;
+        break;
+      }
+    }
+    if (!match) {
+      unmatched.push(item.uid);
+      continue;
+    }
+    await attachCopy(trx, target, { ...item, flags: flagsText(item.flags) }, match, now);
+    attached.set(item.uid, match);
+  }
+  return { attached, unmatched };
+}
+
+export interface FlagUpdate {
+  uid: number;
+  flags: Iterable<string>;
+  modseq?: number | null;
+}
+
+/** Applies server flags to stored copies; returns how many copies changed. Unknown UIDs are ignored. */
+export async function applyFlags(trx: Executor, userId: string, folderId: string, uidvalidity: number, updates: readonly FlagUpdate[], now: number = Date.now()): Promise<number> {
+  const copies = new Map((await copiesByUids(trx, userId, folderId, uidvalidity, updates.map((u) => u.uid))).map((c) => [c.uid, c]));
+  const touched = new Set<string>();
+  let changed = 0;
+  for (const u of updates) {
+    const copy = copies.get(u.uid);
+    if (!copy) continue;
+    const flags = flagsText(u.flags);
+    const modseq = u.modseq ?? copy.modseq;
+    if (flags === copy.flags && modseq === copy.modseq) continue;
+    await updateCopyFlags(trx, userId, copy.id, flags, modseq, now);
+    changed++;
+    if (flags !== copy.flags) touched.add(copy.message_id);
+  }
+  for (const id of touched) await refreshMessageState(trx, userId, id, now);
+  return changed;
+}
+
+/** Removes copies that left a folder, leaving a tombstone each; returns how many were removed. */
+export async function removeCopies(trx: Executor, userId: string, folderId: string, uidvalidity: number, uids: readonly number[], now: number = Date.now()): Promise<number> {
+  return tombstoneCopies(trx, userId, await copiesByUids(trx, userId, folderId, uidvalidity, uids), now);
+}
+
+/**
+ * After a UIDVALIDITY change: every copy of the folder under another UIDVALIDITY becomes a
+ * tombstone, so the re-fetched copies re-attach to the same messages (done state, tags and
+ * analysis survive). Returns how many copies were set aside.
+ */
+export async function reseedFolder(trx: Executor, userId: string, folderId: string, newUidvalidity: number, now: number = Date.now()): Promise<number> {
+  return tombstoneCopies(trx, userId, await staleCopies(trx, userId, folderId, newUidvalidity), now);
+}
+
+async function tombstoneCopies(trx: Executor, userId: string, copies: readonly CopyRow[], now: number): Promise<number> {
+  if (copies.length === 0) return 0;
+  const messageIds = [...new Set(copies.map((c) => c.message_id))];
+  const hashes = new Map<string, { envelope_hash: Buffer; message_id_hash: Buffer | null; content_hash: Buffer }>();
+  for (let i = 0; i < messageIds.length; i += 500) {
+    const rows = await trx
+      .selectFrom('messages')
+      .select(['id', 'envelope_hash', 'message_id_hash', 'content_hash'])
+      .where('user_id', '=', userId)
+      .where('id', 'in', messageIds.slice(i, i + 500))
+      .execute();
+    for (const r of rows) hashes.set(r.id, r);
+  }
+  await deleteCopies(trx, userId, copies.map((c) => c.id));
+  await insertTombstones(
+    trx,
+    copies.map((c) => {
+      const h = hashes.get(c.message_id)!;
+      return {
+        id: newId(),
+        user_id: userId,
+        message_id: c.message_id,
+        account_id: c.account_id,
+        folder_id: c.folder_id,
+        envelope_hash: h.envelope_hash,
+        message_id_hash: h.message_id_hash,
+        content_hash: h.content_hash,
+        removed_at: now,
+      };
+    }),
+  );
+  for (const id of messageIds) await refreshMessageState(trx, userId, id, now);
+  return copies.length;
+}
+
+/** The UIDs stored for a folder under one UIDVALIDITY, ascending (for deletion detection). */
+export function knownUids(ex: Executor, userId: string, folderId: string, uidvalidity: number): Promise<number[]> {
+  return knownUidsQuery(ex, userId, folderId, uidvalidity);
+}
+
+/** Deletes messages whose last copy went more than 7 days ago (and the expired tombstones). */
+export async function purgeExpired(trx: Executor, userId: string, now: number = Date.now()): Promise<{ messages: number; tombstones: number }> {
+  const since = now - TOMBSTONE_MS;
+  const doomed = await expiredOrphans(trx, userId, since);
+  const tombstones = await deleteTombstonesBefore(trx, userId, since);
+  await deleteMessages(trx, userId, doomed.map((m) => m.id));
+  await recountThreads(trx, userId, doomed.flatMap((m) => (m.thread_id ? [m.thread_id] : [])), now);
+  return { messages: doomed.length, tombstones };
+}

@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fixC1 } from '../../../src/mail/mime/charsets.js';
+import { createParsePool } from '../../../src/mail/mime/parse-pool.js';
+import { messageIds, parseMessage } from '../../../src/mail/mime/parse.js';
+import { generateMessages } from '../../support/mail/index.js';
+
+const HARD = path.resolve(import.meta.dirname, '../../fixtures/hard-cases');
+const crlf = (...lines: string[]) => Buffer.from(lines.join('\r\n'));
+
+describe('MIME parsing', () => {
+  it('never throws on a hard case and keeps what it could read', async () => {
+    for (const f of fs.readdirSync(HARD).filter((x) => x.endsWith('.eml'))) {
+      const raw = fs.readFileSync(path.join(HARD, f));
+      const p = await parseMessage(raw);
+      if (raw.length > 0) expect(p.headers.subject, f).not.toBe('');
+      expect(p.warnings).not.toContain('PARSE_FAILED');
+    }
+    const many = await parseMessage(fs.readFileSync(path.join(HARD, 'many-parts-600.eml')));
+    expect(many.attachments).toHaveLength(600);
+    const nested = await parseMessage(fs.readFileSync(path.join(HARD, 'nested-message-rfc822.eml')));
+    expect(nested.attachments.some((a) => a.contentType === 'message/rfc822')).toBe(true);
+  });
+
+  it('decodes chunked input exactly like a single buffer', async () => {
+    const m = [...generateMessages({ seed: 4, count: 30 })].find((x) => x.kind === 'attachment')!;
+    const chunks = [m.source.subarray(0, 100), m.source.subarray(100, 5000), m.source.subarray(5000)];
+    expect(await parseMessage(chunks)).toEqual(await parseMessage(m.source));
+  });
+
+  it('maps windows-1252 0x80–0x9F to „ “ € (Node 20 decodes them as C1 controls)', async () => {
+    const body = Buffer.concat([crlf('Subject: =?windows-1252?Q?=84Preis=93_=80?=', 'Content-Type: text/plain; charset=windows-1252', '', ''), Buffer.from([0x84, 0x41, 0x93, 0x20, 0x80])]);
+    const p = await parseMessage(body);
+    expect(p.headers.subject).toBe('„Preis“ €');
+    expect(p.text?.trim()).toBe('„A“ €');
+    expect(fixC1('plain ä')).toBe('plain ä');
+  });
+
+  it('reads raw 8-bit headers as windows-1252 unless they are UTF-8', async () => {
+    const latin = Buffer.concat([Buffer.from('Subject: Gr'), Buffer.from([0xfc, 0xdf, 0x65]), Buffer.from('\r\nFrom: a@b.c\r\n\r\nx')]);
+    const p = await parseMessage(latin);
+    expect(p.headers.subject).toBe('Grüße');
+    expect(p.warnings).toContain('RAW_8BIT_HEADER');
+    const utf8 = await parseMessage(Buffer.from('Subject: Grüße\r\nFrom: a@b.c\r\n\r\nx'));
+    expect(utf8.headers.subject).toBe('Grüße');
+    expect(utf8.warnings).not.toContain('RAW_8BIT_HEADER');
+  });
+
+  it('repairs what it can of broken encoded words and says so', async () => {
+    const cases: Array<[string, string]> = [
+      ['=?utf-8?Q?Gr=C3=BC=C3=9Fe=C?=', 'Grüße'], // truncated escape
+      ['=?utf-8?Q?Gr=C3=BC=C3=9Fe', 'Grüße'], // no terminator
+      ['=?x-nonsense?Q?Gr=C3=BC=C3=9Fe?=', 'Grüße'], // unknown charset, UTF-8 bytes
+    ];
+    for (const [header, expected] of cases) {
+      const p = await parseMessage(crlf(`Subject: ${header}`, 'Date: Tue, 02 Jan 2024 09:00:00 +0000', '', 'x'));
+      expect(p.headers.subject, header).toBe(expected);
+      expect(p.warnings).toContain('BAD_ENCODED_WORD');
+    }
+  });
+
+  it('reports structural defects by code', async () => {
+    const multi = (ct: string, body: string[]) => crlf('Subject: s', 'Date: Tue, 02 Jan 2024 09:00:00 +0000', 'Message-ID: <m@x>', `Content-Type: ${ct}`, '', ...body);
+    expect((await parseMessage(multi('multipart/mixed', ['--b', '', 'x']))).warnings).toEqual(['NO_BOUNDARY']);
+    expect((await parseMessage(multi('multipart/mixed; boundary=b', ['--c', '', 'x', '--c--']))).warnings).toEqual(['BROKEN_BOUNDARY']);
+    expect((await parseMessage(multi('multipart/mixed; boundary=b', ['--b', '', 'x']))).warnings).toEqual(['UNTERMINATED_BOUNDARY']);
+    expect((await parseMessage(multi('multipart/mixed; boundary=b', ['--b', 'Content-Type: text/plain; charset=x-klingon', '', 'x', '--b--']))).warnings).toEqual(['UNKNOWN_CHARSET']);
+    expect((await parseMessage(multi('multipart/mixed; boundary=b', ['--b', 'Content-Transfer-Encoding: base64', '', 'QUJD!!', '--b--']))).warnings).toEqual(['BAD_BASE64']);
+    expect((await parseMessage(multi('multipart/mixed; boundary=b', ['--b', '', 'x', '--b--']))).warnings).toEqual([]);
+    const noDate = await parseMessage(crlf('Subject: s', '', 'x'));
+    expect(noDate.warnings).toEqual(expect.arrayContaining(['MISSING_DATE', 'MISSING_MESSAGE_ID']));
+    expect(noDate.headers.date).toBeNull();
+  });
+
+  it('extracts Message-IDs with or without angle brackets', () => {
+    expect(messageIds('<a@x> junk <b@y>')).toEqual(['a@x', 'b@y']);
+    expect(messageIds('bare@host')).toEqual(['bare@host']);
+    expect(messageIds('')).toEqual([]);
+  });
+
+  it('reads only the headers above the size limit and marks the message TOO_LARGE', async () => {
+    const raw = crlf('Subject: Big', 'Date: Tue, 02 Jan 2024 09:00:00 +0000', 'Message-ID: <big@x>', '', 'y'.repeat(10_000));
+    const p = await parseMessage(raw, { maxBytes: 1000 });
+    expect(p).toMatchObject({ headersOnly: true, text: null });
+    expect(p.headers.subject).toBe('Big');
+    expect(p.warnings).toContain('TOO_LARGE');
+  });
+});
+
+describe('parse pool', () => {
+  const pool = createParsePool({ thresholdBytes: 16 * 1024, workers: 1 });
+  afterAll(() => pool.close());
+
+  it('parses large messages on a worker thread with the same result as in-process', async () => {
+    const large = [...generateMessages({ seed: 2, count: 3, sizeMix: { small: 0, medium: 1, large: 0 }, kinds: ['attachment'] })];
+    const small = [...generateMessages({ seed: 2, count: 2 })];
+    const results = await Promise.all([...large, ...small].map((m) => pool.parse(m.source)));
+    expect(pool.offloaded).toBe(large.filter((m) => m.source.length >= 16 * 1024).length);
+    expect(pool.offloaded).toBeGreaterThan(0);
+    for (const [i, m] of [...large, ...small].entries()) {
+      const local = await parseMessage(m.source);
+      expect(results[i]!.headers).toEqual(local.headers);
+      expect(results[i]!.attachments.map((a) => Buffer.from(a.content).toString('base64'))).toEqual(local.attachments.map((a) => Buffer.from(a.content).toString('base64')));
+    }
+  });
+});
