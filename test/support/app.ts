@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type EnvInput } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/app.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { ReadinessRegistry } from '../../src/observability/readiness.js';
 import { sql } from 'kysely';
 import { assertSchemaCurrent } from '../../src/db/migrate.js';
@@ -24,7 +24,7 @@ import { createJobRegistry } from '../../src/jobs/registry.js';
 export async function buildTestApp(
   database: TestDatabase,
   env: EnvInput = {},
-  options: { now?: () => number; jobDefinitions?: JobDefinition[]; accounts?: Partial<AccountsOptions>; webRoot?: string | null } = {},
+  options: { now?: () => number; jobDefinitions?: JobDefinition[]; accounts?: Partial<AccountsOptions>; webRoot?: string | null; logger?: Logger } = {},
 ): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; jobs: JobsRuntime | null; accounts: AccountsService; crypto: Crypto }> {
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TWO_FACTOR_POLICY: 'optional', ...env });
   const readiness = new ReadinessRegistry();
@@ -32,7 +32,7 @@ export async function buildTestApp(
   readiness.register({ name: 'migrations', check: () => assertSchemaCurrent(database.db, database.dialect) });
   const crypto = createTestCrypto(database.db, sharedRing);
   const services = createServices({ db: database.db, config, now: options.now, sealer: crypto, onUserCreated: async (id) => void (await crypto.ensureUserKey(id)) });
-  const logger = createLogger('silent');
+  const logger = options.logger ?? createLogger('silent');
   // With job definitions, the jobs API and event stream are mounted too (as a web node: no worker loop).
   const jobs = options.jobDefinitions ? await openJobs({ config, database, logger, role: 'web', definitions: options.jobDefinitions }) : null;
   // Job cancellation goes through the database; a worker in the test (if any) sees it on its next renewal.
