@@ -35,6 +35,7 @@ export interface AccountSyncResult extends Record<string, number> {
   stored: number;
   flagsChanged: number;
   removed: number;
+  reattached: number;
 }
 
 /** How a failure affects the account: a wrong password stops retries until the user fixes it. */
@@ -73,7 +74,7 @@ export function createAccountSync(deps: AccountSyncDeps) {
         .where('id', '=', accountId)
         .executeTakeFirst();
       if (!account) throw new PermanentError('ACCOUNT_NOT_FOUND', 'the account no longer exists');
-      const result: AccountSyncResult = { folders: 0, foldersSkipped: 0, foldersFailed: 0, fetched: 0, stored: 0, flagsChanged: 0, removed: 0 };
+      const result: AccountSyncResult = { folders: 0, foldersSkipped: 0, foldersFailed: 0, fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reattached: 0 };
       if (account.state === 'deleting') return result;
 
       await setState(userId, accountId, { state: 'syncing' });
@@ -108,6 +109,7 @@ export function createAccountSync(deps: AccountSyncDeps) {
                 result.stored += r.stored;
                 result.flagsChanged += r.flagsChanged;
                 result.removed += r.removed;
+                result.reattached += r.reattached;
               } catch (err) {
                 if (isConnectionLevel(err)) throw err;
                 result.foldersFailed++;

@@ -16,9 +16,19 @@ export interface ImapSession {
   search(query: Record<string, unknown>, options: { uid: true }): Promise<number[] | false | undefined>;
   fetch(
     range: string,
-    query: { uid: true; flags?: boolean; internalDate?: boolean; size?: boolean; source?: boolean; emailId?: boolean; headers?: boolean },
+    query: { uid: true; flags?: boolean; internalDate?: boolean; size?: boolean; source?: boolean; emailId?: boolean; headers?: boolean; envelope?: boolean },
     options?: { uid?: boolean; changedSince?: bigint },
-  ): AsyncIterable<{ uid: number; flags?: Set<string>; modseq?: bigint; internalDate?: Date | string; size?: number; source?: Buffer; headers?: Buffer; emailId?: string }>;
+  ): AsyncIterable<{
+    uid: number;
+    flags?: Set<string>;
+    modseq?: bigint;
+    internalDate?: Date | string;
+    size?: number;
+    source?: Buffer;
+    headers?: Buffer;
+    emailId?: string;
+    envelope?: { date?: Date | string; subject?: string; from?: { address?: string }[] };
+  }>;
 }
 
 /** One fetched message as the store receives it: the full source, or only the header block above the size limit. */
@@ -57,6 +67,12 @@ export interface SyncStore {
   /** UIDVALIDITY changed: copies under any other UIDVALIDITY become tombstones, so re-fetched ones re-attach. */
   reseedFolder(trx: Transaction<Database>, folder: FolderRef, newUidvalidity: number): Promise<number>;
   knownUids(db: Kysely<Database>, folder: FolderRef, uidvalidity: number): Promise<number[]>;
+  /** After a reseed: attach copies whose ENVELOPE + size match a known message, without bodies. Returns the UIDs left to fetch. */
+  attachByEnvelope(trx: Transaction<Database>, cipher: UserCipher, folder: FolderRef, uidvalidity: number, items: EnvelopeItem[]): Promise<number[]>;
+}
+
+export interface EnvelopeItem extends FetchedMessage {
+  envelope: { date: number | null; fromAddress: string | null; subject: string };
 }
 
 export interface FolderSyncOptions {
@@ -77,6 +93,8 @@ export interface FolderSyncResult {
   flagsChanged: number;
   removed: number;
   reseeded: boolean;
+  /** Copies re-attached by ENVELOPE + size after a UIDVALIDITY change (no body downloaded). */
+  reattached: number;
 }
 
 interface Deps {
@@ -142,7 +160,7 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
   const state = await readState(db, folder);
   const status = toStatus(await client.status(folder.path, { messages: true, uidNext: true, uidValidity: true, highestModseq: hasCondstore }));
   const plan: FolderPlan = planFolder(state, status, { hasCondstore, now: options.now(), flagCheckIntervalMs: options.flagCheckIntervalMs });
-  const result: FolderSyncResult = { skipped: plan.kind === 'skip', fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false };
+  const result: FolderSyncResult = { skipped: plan.kind === 'skip', fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 };
   if (plan.kind === 'skip') return result;
 
   const fenced = <T>(fn: (trx: Transaction<Database>) => Promise<T>) =>
@@ -162,6 +180,7 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
 
     // Which UIDs to fetch: the initial window (newest first) or everything from the stored UIDNEXT.
     let wanted: number[] = [];
+    // (reassigned below when a reseed re-attaches copies by envelope)
     let newOnServer = 0;
     if (plan.initial) {
       const since = new Date(options.now() - options.initialWindowDays * 86_400_000);
@@ -172,6 +191,14 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
       const newUids = fresh.filter((uid) => uid >= plan.fetchNewFrom!);
       newOnServer = newUids.length;
       wanted = newUids.filter((uid) => !known.has(uid)).sort((a, b) => a - b);
+    }
+
+    if (plan.reseed && wanted.length > 0) {
+      // Same messages under a new UIDVALIDITY: match them by ENVELOPE + size and skip their bodies.
+      const envelopes = await fetchEnvelopes(client, wanted);
+      const unmatched = new Set(await fenced((trx) => store.attachByEnvelope(trx, deps.cipher, folder, uidvalidity, envelopes)));
+      result.reattached = wanted.length - unmatched.size;
+      wanted = wanted.filter((uid) => unmatched.has(uid));
     }
 
     for (const batch of await planBatches(client, wanted, options)) {
@@ -248,6 +275,36 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
 }
 
 const META_CHUNK = 500;
+
+function envelopeDate(value: Date | string | undefined): number | null {
+  if (value === undefined) return null;
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? null : ms;
+}
+
+async function fetchEnvelopes(client: ImapSession, uids: number[]): Promise<EnvelopeItem[]> {
+  const out: EnvelopeItem[] = [];
+  for (let i = 0; i < uids.length; i += META_CHUNK) {
+    const chunk = uids.slice(i, i + META_CHUNK);
+    for await (const m of client.fetch(uidRanges(chunk), { uid: true, flags: true, internalDate: true, size: true, emailId: true, envelope: true }, { uid: true })) {
+      out.push({
+        uid: m.uid,
+        flags: [...(m.flags ?? [])].sort(),
+        modseq: m.modseq === undefined ? null : Number(m.modseq),
+        internalDate: m.internalDate ? new Date(m.internalDate).getTime() : null,
+        size: m.size ?? 0,
+        raw: null,
+        emailId: m.emailId ?? null,
+        envelope: {
+          date: envelopeDate(m.envelope?.date),
+          fromAddress: m.envelope?.from?.[0]?.address ?? null,
+          subject: m.envelope?.subject ?? '',
+        },
+      });
+    }
+  }
+  return out;
+}
 
 /**
  * Reads flags, sizes and dates of the wanted UIDs (cheap), then groups them into batches by count

@@ -1,7 +1,8 @@
 import type { ParsePool } from '../../mail/mime/parse-pool.js';
 import type { FetchedMessage, FolderRef, SyncStore } from './folder-sync.js';
 import { prepareBatch, type PreparedBatch } from './message-prepare.js';
-import { applyFlags, knownUids, removeCopies, reseedFolder, storeBatch } from './message-store.js';
+import { applyFlags, attachByEnvelope, knownUids, removeCopies, reseedFolder, storeBatch } from './message-store.js';
+import { envelopeHash } from './message-identity.js';
 
 /** The message store behind the sync loop's port: parse and seal outside, write inside the fenced transaction. */
 export function createSyncStore(deps: { parsePool?: Pick<ParsePool, 'parse'>; maxMessageBytes: number; now: () => number }): SyncStore {
@@ -27,5 +28,23 @@ export function createSyncStore(deps: { parsePool?: Pick<ParsePool, 'parse'>; ma
     removeCopies: (trx, folder, uidvalidity, uids) => removeCopies(trx, folder.userId, folder.folderId, uidvalidity, uids, deps.now()),
     reseedFolder: (trx, folder, uidvalidity) => reseedFolder(trx, folder.userId, folder.folderId, uidvalidity, deps.now()),
     knownUids: (db, folder, uidvalidity) => knownUids(db, folder.userId, folder.folderId, uidvalidity),
+    async attachByEnvelope(trx, cipher, folder, uidvalidity, items) {
+      const target = { userId: folder.userId, accountId: folder.accountId, folderId: folder.folderId, uidvalidity };
+      const { unmatched } = await attachByEnvelope(
+        trx,
+        target,
+        items.map((m) => ({
+          uid: m.uid,
+          flags: m.flags,
+          modseq: m.modseq,
+          internalDate: m.internalDate,
+          size: m.size,
+          emailId: m.emailId,
+          envelopeHash: envelopeHash(cipher, { date: m.envelope.date, fromAddress: m.envelope.fromAddress, subject: m.envelope.subject, size: m.size }),
+        })),
+        deps.now(),
+      );
+      return unmatched;
+    },
   };
 }

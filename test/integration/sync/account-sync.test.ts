@@ -192,8 +192,12 @@ for (const profile of ['full', 'plain'] as const) {
         const beforeIds = (await ctx.db.selectFrom('message_copies').select('message_id').where('folder_id', '=', inboxFolder.id).execute()).map((r) => r.message_id).sort();
         const messagesBefore = (await mailRowCounts(ctx.db)).messages;
         bed.server.changeUidValidity(user, 'INBOX');
+        proxy.reset();
         const result = await sync.run(userId, accountId);
         expect(result.foldersFailed).toBe(0);
+        // Matched by ENVELOPE + size: most bodies are not downloaded again.
+        expect(result.reattached).toBeGreaterThan(beforeIds.length * 0.8);
+        expect(result.fetched).toBe(beforeIds.length - result.reattached);
         const afterIds = (await ctx.db.selectFrom('message_copies').select('message_id').where('folder_id', '=', inboxFolder.id).execute()).map((r) => r.message_id).sort();
         expect(afterIds).toEqual(beforeIds);
         expect((await mailRowCounts(ctx.db)).messages).toBe(messagesBefore);
