@@ -256,6 +256,8 @@ export function createAccountsService(deps: AccountsServiceDeps) {
           ...(input.initialWindow?.sinceDays !== undefined ? { initial_window_days: input.initialWindow.sinceDays } : {}),
           ...(input.initialWindow?.maxPerFolder !== undefined ? { initial_max_per_folder: input.initialWindow.maxPerFolder } : {}),
           ...(capabilities ? { capabilities: capabilities.join(' ') } : {}),
+          // New credentials that just logged in lift a refused-password state: syncs resume.
+          ...(capabilities && row.state === 'auth_error' ? { state: 'idle' as const, last_error_code: null, last_error_message: null, last_error_at: null } : {}),
         },
         now(),
       );

@@ -41,9 +41,8 @@ export interface AccountSyncResult extends Record<string, number> {
 /** How a failure affects the account: a wrong password stops retries until the user fixes it. */
 export function classifySyncError(err: unknown): 'auth' | 'transient' | 'permanent' {
   const e = err as { stage?: string; authenticationFailed?: boolean; code?: string; transient?: boolean; name?: string };
-  if (e?.authenticationFailed || e?.stage === 'AUTH' || e?.code === 'AUTH_FAILED') return 'auth';
+  if (e?.authenticationFailed || e?.stage === 'auth' || e?.code === 'IMAP_AUTH' || e?.code === 'AUTH_FAILED') return 'auth';
   if (e?.transient === true) return 'transient';
-  if (e?.stage && ['DNS', 'REFUSED', 'TIMEOUT'].includes(e.stage)) return 'transient';
   if (e?.code && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'NoConnection', 'ETHROTTLE'].includes(e.code)) return 'transient';
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return 'transient';
   return 'permanent';
