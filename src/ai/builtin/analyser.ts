@@ -16,7 +16,7 @@ export interface AnalyseOptions {
 }
 
 const SUBJECT_PREFIX = /^(?:\s*(?:re|aw|antw|wg|fw|fwd|tr|r|i|rif|sv|vs)\s*(?:\[\d+\])?\s*:\s*)+/i;
-const PERSONAL_SIGN_OFFS = new Set(['liebe grüße', 'liebe grüsse', 'herzliche grüße', 'herzliche grüsse', 'lg', 'love', 'xoxo', 'bises', 'bisous', 'un abbraccio', 'cheers']);
+const PERSONAL_SIGN_OFFS = new Set(['liebe grüße', 'liebe grüsse', 'herzliche grüße', 'herzliche grüsse', 'lg', 'love', 'xoxo', 'bises', 'bisous', 'un abbraccio', 'baci', 'hugs']);
 const INFORMAL_GREETING = /^(?:hallo|hi|hey|liebe|lieber|servus|moin|ciao|salut|caro|cara|cari)(?![\p{L}])/iu;
 
 /**
@@ -63,9 +63,11 @@ export function analyseMessage(input: AnalysisInput, signals: UserSignals, optio
   const dates = findDates(scan, refDay).filter((d) => d.day >= refDay - 120 && d.day <= refDay + 400);
   const datedSentences = new Set(dates.map((d) => sentenceAt(d.index)));
   const actionWords: SignalGroup[] = ['request', 'urgent', 'deadline', 'payment', 'dunning', 'finalNotice'];
+  // A past date counts only with a deadline word ("fällig seit"): otherwise it is an invoice or letter date.
   const isDeadline = (d: FoundDate) => {
+    if (d.cued) return true;
     const g = groupsBySentence.get(sentenceAt(d.index));
-    return d.cued || (!!g && actionWords.some((w) => g.has(w)));
+    return d.day >= refDay && !!g && actionWords.some((w) => g.has(w));
   };
   const deadlines = dates.filter(isDeadline).map((d) => d.day);
   const meetingDays = dates
@@ -102,10 +104,15 @@ export function analyseMessage(input: AnalysisInput, signals: UserSignals, optio
   const urgentWord = counts.urgent > 0;
   const meeting = counts.meeting > 0;
   const fyi = counts.fyi > 0;
+  // One personal word ("weekend") in office mail is not enough; a private sender or informal greeting is needed too.
+  const privateSender = isFreemailDomain(rel.domain);
+  const informal = text.greeting !== null && INFORMAL_GREETING.test(text.greeting);
   const personalTone =
-    counts.personal > 0 ||
     (text.signOff !== null && PERSONAL_SIGN_OFFS.has(text.signOff)) ||
-    (text.greeting !== null && INFORMAL_GREETING.test(text.greeting) && isFreemailDomain(rel.domain));
+    counts.personal > 1 ||
+    (counts.personal > 0 && (privateSender || informal)) ||
+    (informal && privateSender);
+  const noRush = counts.noRush > 0;
 
   const deadline = deadlines.length ? Math.min(...deadlines) : null;
   const daysLeft = deadline === null ? null : deadline - nowDay;
@@ -122,6 +129,7 @@ export function analyseMessage(input: AnalysisInput, signals: UserSignals, optio
   if (highPriority && human) urgency += 1;
   if (rel.isCcOnly && !rel.isVip) urgency -= 1;
   if (fyi && !request && daysLeft === null) urgency = 1;
+  if (noRush && !urgentWord && (daysLeft === null || daysLeft > 7)) urgency = 1;
 
   // Importance: how much it matters.
   let importance = known || rel.isDirect ? 2 : 1;
@@ -131,22 +139,29 @@ export function analyseMessage(input: AnalysisInput, signals: UserSignals, optio
   else if (legal) importance = Math.max(importance, 2);
   if (paymentDue) importance = Math.max(importance, dunning ? 3 : 2);
   if (escalation && human) importance = 3;
-  if (rel.isCcOnly && !rel.isVip) importance -= 1;
+  if ((rel.isCcOnly || rel.isBccOnly) && !rel.isVip) importance -= 1;
   if (personalTone && human) importance = Math.max(importance, 2);
 
   // Category, first match wins (order documented in types.ts).
   const meetingDay = meetingDays.length ? Math.min(...meetingDays) : null;
-  const actionable = request || paymentDue || final || (escalation && human) || (question && rel.isDirect) || (daysLeft !== null && human);
+  const transactionalLike = bulk.isAutomated || autoPay || subjectCounts.transactional > 0 || counts.transactional > 1;
+  // A date alone ("delivery by Friday") does not make an order or shipping notice a task.
+  const actionable =
+    request || paymentDue || final || (escalation && human) || (question && rel.isDirect) || (daysLeft !== null && human && !transactionalLike);
   let category: Category;
   if (spam.isSpam) category = 'spam';
   else if (bulk.isNewsletter) category = 'newsletter';
   else if (input.calendarMethod) category = 'calendar';
   else if (personalTone && human && !paymentDue && !legal && !escalation && !(rel.isOwnDomain && request)) category = 'personal';
   else if (actionable && (human || paymentDue) && !autoPay) category = clampLevel(urgency) === 3 ? 'urgent' : 'action_required';
-  else if (bulk.isAutomated || counts.transactional > 0 || autoPay) category = bulk.isAutomated || autoPay ? 'transactional' : 'information';
+  else if (bulk.isAutoReply) category = 'information';
+  else if (transactionalLike) category = 'transactional';
   else category = 'information';
 
   if (category === 'spam' || category === 'newsletter') {
+    urgency = 1;
+    importance = 1;
+  } else if (bulk.isAutoReply && category === 'information') {
     urgency = 1;
     importance = 1;
   } else if (category === 'transactional') {
@@ -157,7 +172,9 @@ export function analyseMessage(input: AnalysisInput, signals: UserSignals, optio
     urgency = !cancel && meetingDay !== null && meetingDay - nowDay <= 2 ? 2 : 1;
     importance = cancel ? 1 : Math.max(2, rel.isVip ? 3 : 2);
   } else if (category === 'personal') {
-    urgency = Math.min(urgency, 2);
+    // Private mail is pressing only when what it is about happens within three days.
+    const soon = dates.some((d) => d.day >= nowDay && d.day - nowDay <= 3);
+    urgency = soon && (question || request) ? 2 : 1;
   } else if (category === 'urgent') {
     urgency = 3;
   }

@@ -82,7 +82,7 @@ const DATES = new RegExp(
     `${S}(?<mdM>${MONTH_FIRST_RE})\\.?\\s(?<mdD>\\d{1,2})(?:st|nd|rd|th)?(?![\\p{N}])(?:,?\\s(?<mdY>\\d{4}))?`,
     `${S}(?<within>innerhalb (?:von )?|binnen |within |in |sous |dans |d'ici |entro |tra |fra )(?<n>${NUMBER_RE})\\s(?<unit>tag(?:e|en)?|werktag(?:e|en)?|days?|business days?|jours?|jours ouvrés|giorni|giorno|giorni lavorativi|woche(?:n)?|weeks?|semaines?|settiman[ae])(?![\\p{L}])`,
     ...RELATIVE.map(([re], i) => `${S}(?<rel${i}>${re})`),
-    `${S}(?<wd>${alt(Object.keys(WEEKDAYS))})(?![\\p{L}])`,
+    `${S}(?<next>next |nächsten |nächste |kommenden |prossimo |prossima )?(?<wd>${alt(Object.keys(WEEKDAYS))})(?<after> prochain| prossimo| prossima)?(?![\\p{L}])`,
   ].join('|'),
   'gu',
 );
@@ -94,6 +94,10 @@ const CUE = new RegExp(
 
 export function weekday(day: number): number {
   return (day + 4) % 7; // 1970-01-01 was a Thursday; 0 = Sunday
+}
+
+function isoWeekStart(day: number): number {
+  return day - ((weekday(day) + 6) % 7);
 }
 
 function endOfWeek(ref: number): number {
@@ -169,7 +173,9 @@ function resolve(g: Record<string, string | undefined>, ref: number): number | n
   }
   if (g.wd) {
     const target = WEEKDAYS[g.wd]!;
-    return ref + (((target - weekday(ref) + 7) % 7) || 7);
+    const day = ref + (((target - weekday(ref) + 7) % 7) || 7);
+    // "next Thursday" said on a Wednesday means the Thursday of next week.
+    return (g.next || g.after) && isoWeekStart(day) === isoWeekStart(ref) ? day + 7 : day;
   }
   for (let i = 0; i < RELATIVE.length; i++) if (g[`rel${i}`]) return RELATIVE[i]![1](ref);
   return null;

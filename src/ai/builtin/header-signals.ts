@@ -6,6 +6,8 @@ export interface BulkSignals {
   isNewsletter: boolean;
   /** Sent by a machine: Auto-Submitted, bulk precedence, bulk mailer, list headers or a no-reply address. */
   isAutomated: boolean;
+  /** An out-of-office or other automatic answer on a person's behalf. */
+  isAutoReply: boolean;
   reasons: Reason[];
 }
 
@@ -38,15 +40,18 @@ export function readBulkSignals(input: AnalysisInput, rel: SenderRelation, count
   const autoSubmitted = !!h.autoSubmitted && h.autoSubmitted.trim().toLowerCase() !== 'no';
   if (autoSubmitted) reasons.push({ code: 'auto_submitted', params: {} });
   if (counts.unsubscribe > 0 && !rel.isVip && !rel.isOwnDomain) {
-    score += 1;
+    // An unsubscribe notice in mail that does not name the user is how list mail without headers looks.
+    score += rel.isBccOnly ? 2 : 1;
     reasons.push({ code: 'unsubscribe_text', params: {} });
   }
-  // Shops send order and shipping notices with list headers too: the subject tells them apart.
+  // Shops send order and shipping notices with list headers too: the subject tells them apart,
+  // unless bulk evidence is strong (a promotion about free shipping is still a newsletter).
   const transactionalSubject = subjectCounts.transactional + subjectCounts.autoPayment + subjectCounts.payment + subjectCounts.dunning > 0;
-  const isNewsletter = score >= 2 && !transactionalSubject && !rel.isVip && !rel.isSelf;
+  const isNewsletter = score >= 2 && !(transactionalSubject && score < 3) && !rel.isVip && !rel.isSelf;
+  const isAutoReply = autoSubmitted && h.autoSubmitted!.trim().toLowerCase().startsWith('auto-replied');
   const isAutomated =
     autoSubmitted || bulkMailer || !!h.listUnsubscribe || precedence === 'bulk' || precedence === 'junk' || rel.isAutomatedAddress;
-  return { isNewsletter, isAutomated, reasons };
+  return { isNewsletter, isAutomated, isAutoReply, reasons };
 }
 
 export interface SpamSignals {

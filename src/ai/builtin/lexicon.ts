@@ -15,6 +15,7 @@ export const SIGNAL_GROUPS = [
   'deadline',
   'fyi',
   'formula',
+  'noRush',
   'request',
   'urgent',
   'legal',
@@ -48,7 +49,7 @@ export const LEXICON: Record<SignalGroup, string[]> = {
     // en
     'please#', 'pls#', 'could you', 'can you', 'would you', 'will you', 'let me know', 'let us know', 'i need you', 'we need you',
     'kindly#', 'your approval', 'please confirm', 'please review', 'please sign', 'awaiting your', 'need your',
-    'get back to me', 'i would appreciate', 'would be great if you',
+    'get back to me', 'i would appreciate', 'would be great if you', 'i need#', 'we need#',
     // fr
     'merci de (?:me|nous|bien|le|la|les|l\'|vous|valider|confirmer|signer|répondre|renvoyer|envoyer|transmettre|régler|faire)',
     'pourriez-vous', 'pouvez-vous', 'pourrais-tu', 'peux-tu', 'veuillez', 'je vous prie', 'nous vous prions', 'merci de bien vouloir',
@@ -75,7 +76,8 @@ export const LEXICON: Record<SignalGroup, string[]> = {
   // Payments that need no action: direct debits, already paid, receipts.
   autoPayment: [
     'lastschrift', 'wird (?:automatisch )?(?:von ihrem konto )?abgebucht', 'bereits bezahlt', 'zahlung erhalten', 'zahlungsbestätigung', 'quittung',
-    'wurde belastet', 'wurde erfolgreich',
+    'wurde belastet', 'wurde erfolgreich', 'bezahlt mit', 'bezahlt per', 'paid with', 'paid by', 'amount paid', 'date paid',
+    'payé par', 'payé avec', 'pagato con', 'pagato tramite',
     'direct debit', 'will be debited', 'automatically charged', 'has been charged', 'payment received', 'receipt for', 'your receipt', 'paid in full',
     'thank you for your payment', 'auto-?pay',
     'prélèvement', 'sera prélevé', 'paiement reçu', 'reçu de paiement', 'déjà réglé', 'a bien été reçu', 'débité',
@@ -129,7 +131,7 @@ export const LEXICON: Record<SignalGroup, string[]> = {
   unsubscribe: [
     'abmelden', 'abbestellen', 'newsletter', 'im browser (?:an)?sehen', 'online ansehen', 'vom newsletter',
     'unsubscribe', 'view in (?:your )?browser', 'manage (?:your )?(?:email )?preferences', 'opt out', 'opt-out',
-    'se désabonner', 'désabonnement', 'désinscri', 'voir la version en ligne', 'lettre d\'information',
+    'se désabonner', 'vous désabonner', 'désabonnement', 'désinscri', 'voir la version en ligne', 'lettre d\'information',
     'disiscriviti', 'annulla l\'iscrizione', 'cancellati', 'disiscrizione', 'visualizza nel browser', 'versione online',
   ],
   spam: [
@@ -152,6 +154,13 @@ export const LEXICON: Record<SignalGroup, string[]> = {
     'zur info', 'zur kenntnis', 'zu ihrer information', 'nur zur information', 'keine aktion', 'kein handlungsbedarf', 'fyi#', 'for your information',
     'for your reference', 'no action (?:is )?(?:needed|required)', 'just to let you know', 'pour info', 'pour information', 'à titre d\'information',
     'aucune action', 'per conoscenza', 'per vostra informazione', 'a titolo informativo', 'nessuna azione',
+  ],
+  // Explicitly no time pressure.
+  noRush: [
+    'keine eile', 'nicht dringend', 'eilt nicht', 'wenn du (?:mal )?zeit hast', 'wenn sie (?:mal )?zeit haben', 'bei gelegenheit',
+    'no rush', 'no hurry', 'not urgent', 'when you have a moment', 'when you get a chance', 'whenever you can',
+    'pas urgent', 'rien ne presse', 'quand tu auras un moment', 'quand vous aurez un moment', 'sans urgence',
+    'nessuna fretta', 'non è urgente', 'non urgente', 'con calma', 'quando hai tempo', 'quando avrà tempo',
   ],
   // Polite formulas that look like requests but ask nothing; matched first so `request` does not see them.
   formula: [

@@ -54,7 +54,7 @@ export function matchesAny(address: string, patterns: readonly string[]): boolea
   return patterns.some((p) => matchesSenderPattern(address, p));
 }
 
-const AUTOMATED = /^(?:no-?reply|do-?not-?reply|donotreply|notifications?|notify|mailer-daemon|postmaster|bounce[s]?|info|news|newsletter|service|support|billing|invoice|rechnung|factur|fattur|updates?|alerts?|system|auto|automat)[^@]*@/;
+const AUTOMATED = /^(?:no-?reply|do-?not-?reply|donotreply|notifications?|notify|mailer-daemon|postmaster|bounce[s]?|news|newsletter|billing|invoice|rechnung|factur|fattur|updates?|alerts?|system|auto|automat)[^@]*@/;
 
 const FREEMAIL = new Set(
   ('gmail.com googlemail.com gmx.de gmx.ch gmx.net gmx.at web.de bluewin.ch hotmail.com hotmail.fr hotmail.it outlook.com live.com yahoo.com ' +
