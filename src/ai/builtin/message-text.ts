@@ -123,6 +123,8 @@ const ABBREVIATIONS = new Set(
     'prof jan feb apr jun jul aug sep sept oct okt nov dec dez hr fr sig.ra resp cf env')
     .split(' '),
 );
+const ORDINAL_CONTEXT = /(?:^|\s)(?:am|den|dem|der|die|das|vom|bis|zum|zur|ab|per|seit|bis zum|le|du|au|il|dal|al)\s\d+$/iu;
+const MONTH_AFTER = /^(?:jan|feb|mär|maer|apr|mai|jun|jul|aug|sep|okt|nov|dez)/i;
 const BOUNDARY = /[.!?]+["»”')]*\s+/g;
 
 export function splitSentences(chunk: string): string[] {
@@ -134,8 +136,12 @@ export function splitSentences(chunk: string): string[] {
     const next = chunk.charAt(end);
     if (!next || !/[\p{Lu}\d"„«“'(]/u.test(next)) continue;
     if (m[0].startsWith('.')) {
-      const before = /([\p{L}.]+|\d+)$/u.exec(chunk.slice(from, m.index))?.[1] ?? '';
-      if (/^\d+$/.test(before) || before.length === 1 || ABBREVIATIONS.has(before.toLowerCase())) continue;
+      const head = chunk.slice(from, m.index);
+      const before = /([\p{L}.]+|\d+)$/u.exec(head)?.[1] ?? '';
+      if (before.length === 1 && !/\d/.test(before)) continue;
+      if (ABBREVIATIONS.has(before.toLowerCase())) continue;
+      // "am 15. März", "den 3. Stock": an ordinal, not the end of a sentence.
+      if (/^\d+$/.test(before) && (ORDINAL_CONTEXT.test(head) || MONTH_AFTER.test(chunk.slice(end, end + 12)))) continue;
     }
     out.push(chunk.slice(from, end).trim());
     from = end;

@@ -5,14 +5,17 @@
  */
 import { evaluate, formatEvaluation } from './evaluate.js';
 import { loadGenerated } from './generated-set.js';
-import { FIXTURE_LANGUAGES, loadHandLabelled, loadSignals } from './labelled-set.js';
+import { FIXTURE_LANGUAGES, loadHandLabelled, loadHoldout, loadSignals } from './labelled-set.js';
 
 async function main(): Promise<void> {
   const showMisses = process.argv.includes('--misses');
   const signals = loadSignals();
   const hand = loadHandLabelled();
   const all = evaluate(hand, signals);
-  process.stdout.write(`${formatEvaluation(`Hand-labelled set (${hand.length} messages, de/en/fr/it)`, all)}\n\n`);
+  const holdout = loadHoldout();
+  const held = evaluate(holdout, signals);
+  process.stdout.write(`${formatEvaluation(`Held-out hand-labelled set (${holdout.length} messages, de/en/fr/it; never tuned on)`, held)}\n\n`);
+  process.stdout.write(`${formatEvaluation(`Development hand-labelled set (${hand.length} messages, de/en/fr/it; rules tuned on it)`, all)}\n\n`);
   for (const lang of FIXTURE_LANGUAGES) {
     const cases = hand.filter((c) => c.id.startsWith(`${lang}-`));
     process.stdout.write(`${formatEvaluation(`  ${lang} (${cases.length})`, evaluate(cases, signals))}\n\n`);
@@ -22,7 +25,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatEvaluation(`Generated set (${generated.length} received messages, seed 1; labels from the generator kind)`, gen)}\n`);
   if (showMisses) {
     process.stdout.write('\nMisses:\n');
-    for (const m of [...all.misses, ...gen.misses]) process.stdout.write(`  ${m.id.padEnd(28)} ${m.axis.padEnd(10)} expected ${m.expected.padEnd(16)} got ${m.got}\n`);
+    for (const m of [...held.misses, ...all.misses, ...gen.misses]) process.stdout.write(`  ${m.id.padEnd(28)} ${m.axis.padEnd(10)} expected ${m.expected.padEnd(16)} got ${m.got}\n`);
   }
 }
 

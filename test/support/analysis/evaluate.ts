@@ -3,7 +3,7 @@ import type { AnalysisResult, UserSignals } from '../../../src/ai/types.js';
 import type { LabelledCase } from './labelled-set.js';
 import { scoreAxis, type AxisScore } from './metrics.js';
 
-export const EVAL_AXES = ['urgency', 'importance', 'category', 'newsletter', 'spam'] as const;
+export const EVAL_AXES = ['urgency', 'importance', 'category', 'newsletter', 'spam', 'language'] as const;
 export type EvalAxis = (typeof EVAL_AXES)[number];
 
 export interface Evaluation {
@@ -23,12 +23,15 @@ function predicted(r: AnalysisResult, axis: EvalAxis): string {
 }
 
 export function evaluate(cases: readonly LabelledCase[], signals: UserSignals): Evaluation {
-  const pairs: Record<EvalAxis, Array<[string, string]>> = { urgency: [], importance: [], category: [], newsletter: [], spam: [] };
+  const pairs: Record<EvalAxis, Array<[string, string]>> = { urgency: [], importance: [], category: [], newsletter: [], spam: [], language: [] };
   const misses: Evaluation['misses'] = [];
   for (const c of cases) {
     const r = analyseMessage(c.input, signals);
+    // Hand-labelled ids start with their language (de-01, ho-fr-03).
+    const lang = /^(?:ho-)?(de|en|fr|it)-/.exec(c.id)?.[1] ?? null;
+    const expected = { ...c.expected, language: lang };
     for (const axis of EVAL_AXES) {
-      const gold = c.expected[axis];
+      const gold = expected[axis];
       if (gold === null || gold === undefined) continue;
       const got = predicted(r, axis);
       pairs[axis].push([String(gold), got]);

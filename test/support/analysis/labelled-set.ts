@@ -87,15 +87,21 @@ export function caseFromLine(line: FixtureLine, userAddresses: string[]): Labell
   };
 }
 
-/** The hand-labelled set: test/fixtures/analysis/{de,en,fr,it}.jsonl. */
+function loadFile(name: string, userAddresses: string[]): LabelledCase[] {
+  return fs
+    .readFileSync(path.join(FIXTURE_DIR(), name), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => caseFromLine(JSON.parse(l) as FixtureLine, userAddresses));
+}
+
+/** The development set: test/fixtures/analysis/{de,en,fr,it}.jsonl (the rules were tuned on it). */
 export function loadHandLabelled(languages: readonly string[] = FIXTURE_LANGUAGES): LabelledCase[] {
   const { userAddresses } = loadSignals();
-  const out: LabelledCase[] = [];
-  for (const lang of languages) {
-    const file = path.join(FIXTURE_DIR(), `${lang}.jsonl`);
-    for (const l of fs.readFileSync(file, 'utf8').split('\n')) {
-      if (l.trim()) out.push(caseFromLine(JSON.parse(l) as FixtureLine, userAddresses));
-    }
-  }
-  return out;
+  return languages.flatMap((lang) => loadFile(`${lang}.jsonl`, userAddresses));
+}
+
+/** The held-out set: test/fixtures/analysis/holdout.jsonl, written after tuning and never tuned on. */
+export function loadHoldout(): LabelledCase[] {
+  return loadFile('holdout.jsonl', loadSignals().userAddresses);
 }
