@@ -24,6 +24,8 @@ const CLASSES: Record<Axis, readonly string[]> = {
 
 const DIMS = 1 << 14;
 const MIN_MARGIN = 2;
+/** Training aims past the prediction margin, so what was taught survives averaging. */
+const TRAIN_MARGIN = 4;
 const SET_CONFIDENCE = 0.6;
 
 /** What the user said; any subset of the axes. */
@@ -37,9 +39,12 @@ export interface Correction {
 /** The verdict the learner sees as its default (the built-in result before the model). */
 export type BuiltinVerdict = Pick<AnalysisResult, 'urgency' | 'importance' | 'category' | 'isSpam'>;
 
+/** A hashed feature and its value. */
+export type Feature = [index: number, value: number];
+
 /** A correction as the learner stores it: hashed features only, no mail content. */
 export interface TrainingExample {
-  features: number[];
+  features: Feature[];
   builtin: BuiltinVerdict;
   correction: Correction;
 }
@@ -76,20 +81,28 @@ function hash(feature: string, dims: number): number {
 
 const STOP = new Set(['re', 'aw', 'wg', 'fw', 'fwd', 'tr', 'the', 'and', 'und', 'der', 'die', 'das', 'les', 'des', 'per', 'for', 'von', 'del', 'della', 'pour']);
 
-/** Hashed features of a message and the built-in verdict. */
-export function modelFeatures(input: Pick<AnalysisInput, 'from' | 'subject' | 'headers'>, builtin: BuiltinVerdict, dims = DIMS): number[] {
-  const names: string[] = [];
+/**
+ * Hashed features of a message and the built-in verdict, weighted by how much they say about the
+ * user's intent: who sent it (1), the subject's words (0.5), what the built-in analyser said (0.25,
+ * so a habit such as "I always demote information" needs many corrections to become general).
+ */
+export function modelFeatures(input: Pick<AnalysisInput, 'from' | 'subject' | 'headers'>, builtin: BuiltinVerdict, dims = DIMS): Feature[] {
+  const named: Array<[string, number]> = [];
   const address = normaliseAddress(input.from.address);
   const domain = domainOf(address);
-  names.push(`from:${address}`);
+  named.push([`from:${address}`, 1]);
   // A freemail domain says nothing about the sender.
-  if (domain && !isFreemailDomain(domain)) names.push(`domain:${domain}`);
+  if (domain && !isFreemailDomain(domain)) named.push([`domain:${domain}`, 1]);
   const listId = input.headers.listId?.match(/<([^>]+)>/)?.[1] ?? input.headers.listId;
-  if (listId) names.push(`list:${listId.trim().toLowerCase()}`);
+  if (listId) named.push([`list:${listId.trim().toLowerCase()}`, 1]);
   const words = input.subject.toLowerCase().match(/[\p{L}]{3,}/gu) ?? [];
-  for (const w of words.slice(0, 10)) if (!STOP.has(w)) names.push(`subject:${w}`);
-  names.push(`builtin-urgency:${builtin.urgency}`, `builtin-importance:${builtin.importance}`, `builtin-category:${builtin.category}`, `builtin-spam:${builtin.isSpam}`);
-  return [...new Set(names.map((n) => hash(n, dims)))];
+  for (const w of words.slice(0, 10)) if (!STOP.has(w)) named.push([`subject:${w}`, 0.5]);
+  for (const b of [`urgency:${builtin.urgency}`, `importance:${builtin.importance}`, `category:${builtin.category}`, `spam:${builtin.isSpam}`]) {
+    named.push([`builtin-${b}`, 0.25]);
+  }
+  const out = new Map<number, number>();
+  for (const [name, value] of named) out.set(hash(name, dims), value);
+  return [...out];
 }
 
 export function trainingExample(input: Pick<AnalysisInput, 'from' | 'subject' | 'headers'>, builtin: BuiltinVerdict, correction: Correction): TrainingExample {
@@ -108,13 +121,13 @@ function labelOf(axis: Axis, c: Correction): string | undefined {
   return v === undefined ? undefined : String(v);
 }
 
-function scores(state: AxisState, classes: number, features: readonly number[], averaged: boolean): number[] {
+function scores(state: AxisState, classes: number, features: readonly Feature[], averaged: boolean): number[] {
   const s = new Array<number>(classes).fill(0);
-  for (const f of features) {
+  for (const [f, x] of features) {
     const w = state.w[f];
     if (!w) continue;
     const u = state.u[f]!;
-    for (let k = 0; k < classes; k++) s[k]! += averaged ? w[k]! - u[k]! / state.steps : w[k]!;
+    for (let k = 0; k < classes; k++) s[k]! += x * (averaged ? w[k]! - u[k]! / state.steps : w[k]!);
   }
   return s;
 }
@@ -126,7 +139,7 @@ interface Prediction {
 }
 
 /** The model's class for an axis, or null when it does not beat the built-in class by MIN_MARGIN. */
-function predict(model: PerceptronModel, axis: Axis, features: readonly number[], builtin: BuiltinVerdict, averaged: boolean): Prediction | null {
+function predict(model: PerceptronModel, axis: Axis, features: readonly Feature[], builtin: BuiltinVerdict, averaged: boolean): Prediction | null {
   const classes = CLASSES[axis];
   const s = scores(model.axes[axis], classes.length, features, averaged);
   const b = classes.indexOf(builtinClass(axis, builtin));
@@ -137,7 +150,11 @@ function predict(model: PerceptronModel, axis: Axis, features: readonly number[]
   return { value: classes[best]!, margin, confidence: Math.min(0.95, Math.round((1 - Math.exp(-margin / 3)) * 100) / 100) };
 }
 
-/** Learns one correction (mutates and returns the model). */
+/**
+ * Learns one correction (mutates and returns the model). A margin perceptron: it updates until the
+ * corrected class leads every other class by TRAIN_MARGIN, so a correction back to the built-in value
+ * also wins back ground.
+ */
 export function learn(model: PerceptronModel, example: TrainingExample): PerceptronModel {
   model.corrections++;
   for (const axis of AXES) {
@@ -145,17 +162,22 @@ export function learn(model: PerceptronModel, example: TrainingExample): Percept
     if (label === undefined) continue;
     const state = model.axes[axis];
     const classes = CLASSES[axis];
-    const guess = predict(model, axis, example.features, example.builtin, false)?.value ?? builtinClass(axis, example.builtin);
-    if (guess !== label) {
-      const y = classes.indexOf(label);
-      const p = classes.indexOf(guess);
-      for (const f of example.features) {
+    const y = classes.indexOf(label);
+    const s = scores(state, classes.length, example.features, false);
+    // The rival is the built-in class while the label does not lead it by the margin (that is what
+    // decides what is shown), else the strongest other class.
+    const b = classes.indexOf(builtinClass(axis, example.builtin));
+    let rival = y === 0 ? 1 : 0;
+    for (let k = 0; k < classes.length; k++) if (k !== y && s[k]! > s[rival]!) rival = k;
+    if (b !== y && s[y]! - s[b]! < TRAIN_MARGIN) rival = b;
+    if (s[y]! - s[rival]! < TRAIN_MARGIN) {
+      for (const [f, x] of example.features) {
         const w = (state.w[f] ??= new Array<number>(classes.length).fill(0));
         const u = (state.u[f] ??= new Array<number>(classes.length).fill(0));
-        w[y]! += 1;
-        u[y]! += state.steps;
-        w[p]! -= 1;
-        u[p]! -= state.steps;
+        w[y]! += x;
+        u[y]! += state.steps * x;
+        w[rival]! -= x;
+        u[rival]! -= state.steps * x;
       }
     }
     state.steps++;
