@@ -124,8 +124,9 @@ describeWithBrowser('accounts pages', (b) => {
       expect(bars.length).toBeGreaterThan(0);
       expect(bars.at(-1)).toMatch(/^(\d+)\/\1$/);
 
+      // The account is read again when the job completes: idle, with a last sync time.
       await page.getByText('Idle', { exact: true }).waitFor();
-      expect(await page.getByTestId('last-sync').textContent()).not.toBe('never');
+      await expect.poll(() => page.getByTestId('last-sync').textContent()).not.toBe('never');
       const account = await api<ApiAccount>(`/api/accounts/${accountId}`);
       expect(account.syncState).toBe('idle');
       expect(account.lastSyncAt).not.toBeNull();
@@ -178,6 +179,12 @@ describeWithBrowser('accounts pages', (b) => {
       await heading(page, 'Work mail');
       expect(await page.getByLabel('Sync every (minutes)').inputValue()).toBe('15');
 
+      // A new password is tested before it is stored; a wrong one is refused with the stage.
+      await page.getByLabel('Password').fill('not-the-password');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await page.getByTestId('test-result').getByText('The connection failed at: login.').waitFor({ timeout: 15_000 });
+      await page.getByLabel('Password').fill('');
+
       await page.getByText('The mail on your mail server is not touched.', { exact: false }).waitFor();
       let question = '';
       page.once('dialog', (d) => {
@@ -196,7 +203,10 @@ describeWithBrowser('accounts pages', (b) => {
     });
 
     it('logged no console errors, uncaught exceptions or CSP violations', () => {
-      expect(b.problems).toEqual([]);
+      // The one expected entry: the browser logs the refused save (422) of the wrong password.
+      const expected = (p: { kind: string; text: string }) => p.kind === 'console' && /status of 422/.test(p.text) && p.text.endsWith(`/api/accounts/${accountId}`);
+      expect(b.problems.filter((p) => !expected(p))).toEqual([]);
+      expect(b.problems.length).toBe(1);
     });
   });
 });

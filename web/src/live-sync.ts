@@ -99,11 +99,24 @@ function refetchAccount(client: QueryClient, accountId: string | undefined): voi
 
 function onEvent(client: QueryClient, name: string, data: Record<string, unknown>): void {
   if (name === 'snapshot') {
-    const map = jobAccounts();
-    for (const job of (data.jobs as JobRef[] | undefined) ?? []) {
-      const accountId = map[job.id];
-      if (job.type === ACCOUNT_SYNC && accountId) set(accountId, { jobId: job.id, progress: job.progress ?? null });
+    // Sent on every (re)connect: what runs now. A sync that ended while the stream was down is
+    // not in it; its bar goes and the account is re-read.
+    const jobs = ((data.jobs as JobRef[] | undefined) ?? []).filter((j) => j.type === ACCOUNT_SYNC);
+    const open = new Set(jobs.map((j) => j.id));
+    for (const [accountId, live] of Object.entries(byAccount)) {
+      if (live.outcome || open.has(live.jobId)) continue;
+      const { [accountId]: _gone, ...rest } = byAccount;
+      byAccount = rest;
+      rememberJob(live.jobId, null);
+      refetchAccount(client, accountId);
     }
+    const map = jobAccounts();
+    for (const job of jobs) {
+      const accountId = map[job.id];
+      const previous = accountId ? byAccount[accountId] : undefined;
+      if (accountId) set(accountId, { jobId: job.id, progress: job.progress ?? (previous?.jobId === job.id ? previous.progress : null) });
+    }
+    for (const l of listeners) l();
     return;
   }
   if (data.type !== ACCOUNT_SYNC || typeof data.jobId !== 'string') return;

@@ -31,13 +31,15 @@ export function SyncPanel({ account }: { account: Account }) {
     mutationFn: () => post<{ jobId: string; status: string }>(`/api/accounts/${account.id}/sync`),
     onSuccess: (res) => trackSync(client, account.id, res.jobId),
   });
-  const running = (live && !live.outcome) || account.syncState === 'syncing';
+  const tracked = !!live && !live.outcome;
+  // A scheduled sync shows as "syncing" too; "sync now" then attaches to it (the server answers its job).
+  const running = tracked || account.syncState === 'syncing';
   const p = live?.progress;
   const labelId = useId();
   return (
     <div className="sync-panel">
       <div className="actions">
-        <button type="button" className="primary" onClick={() => start.mutate()} disabled={start.isPending || running || account.syncState === 'deleting'}>
+        <button type="button" className="primary" onClick={() => start.mutate()} disabled={start.isPending || tracked || account.syncState === 'deleting'}>
           {t('accounts.syncNow')}
         </button>
       </div>
@@ -115,7 +117,8 @@ export function ConnectionResult({ result, pinned, onTrust, busy = false }: { re
 }
 
 function CertificateFacts({ cert, pinned, onTrust, busy }: { cert: CertificateInfo; pinned: string; onTrust?: (fingerprint: string) => void; busy: boolean }) {
-  const { t } = useI18n();
+  const { t, formatTime } = useI18n();
+  const when = (iso: string) => (Number.isNaN(Date.parse(iso)) ? iso : formatTime(Date.parse(iso)));
   const same = pinned.replace(/:/g, '').toUpperCase() === cert.fingerprintSha256.replace(/:/g, '').toUpperCase();
   return (
     <div className="certificate" data-testid="certificate">
@@ -132,7 +135,7 @@ function CertificateFacts({ cert, pinned, onTrust, busy }: { cert: CertificateIn
           </code>
         </dd>
         <dt>{t('cert.valid')}</dt>
-        <dd>{t('cert.validRange', { from: cert.validFrom, to: cert.validTo })}</dd>
+        <dd>{t('cert.validRange', { from: when(cert.validFrom), to: when(cert.validTo) })}</dd>
         <dt>{t('cert.selfSigned')}</dt>
         <dd>{cert.selfSigned ? t('common.yes') : t('common.no')}</dd>
         {cert.reason ? (
