@@ -3,6 +3,9 @@ import { useEffect, useState } from 'react';
 import { installApiHooks } from './api';
 import { ErrorNote, Loading, Page } from './components';
 import { useI18n } from './i18n';
+import { useEventStream } from './live-sync';
+import { AccountDetailPage } from './pages/account-detail';
+import { AccountNewPage } from './pages/account-new';
 import { AccountsPage } from './pages/accounts';
 import { AuditPage, JobsPage } from './pages/admin-activity';
 import { InvitationsPage, UsersPage } from './pages/admin-users';
@@ -61,7 +64,7 @@ function Header({ me }: { me: Me | null }) {
       {fullyIn ? (
         <nav id="main-nav" aria-label={t('nav.menu')} className={open ? 'nav nav-open' : 'nav'}>
           {links.map(([to, label]) => (
-            <Link key={to} to={to} current={path === to}>
+            <Link key={to} to={to} current={path === to || (to === '/accounts' && path.startsWith('/accounts/'))}>
               {label}
             </Link>
           ))}
@@ -109,9 +112,13 @@ function routeFor(me: Me, path: string) {
       return <SettingsPage />;
     case '/settings/2fa':
       return me.twoFactor.enabled ? <SettingsPage /> : <EnrolPage required={false} />;
+    case '/accounts/new':
+      return <AccountNewPage />;
     case '/invite':
       return <InviteWhileSignedIn />;
   }
+  const account = /^\/accounts\/([0-9a-f-]{36})$/i.exec(path);
+  if (account) return <AccountDetailPage key={account[1]} id={account[1]!} />;
   if (admin) {
     if (path === '/admin/users') return <UsersPage />;
     if (path === '/admin/invitations') return <InvitationsPage />;
@@ -139,6 +146,8 @@ export function App() {
   }, [client]);
 
   const data = session.data;
+  const fullyIn = data?.kind === 'user' && !(data.me.twoFactor.required && !data.me.twoFactor.enabled);
+  useEventStream(fullyIn);
   // Pages only signed-out visitors see move to "/" once signed in, so a reload shows the app.
   useEffect(() => {
     if (data?.kind === 'user' && (path === '/login' || path === '/setup')) navigate('/', { replace: true });

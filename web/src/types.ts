@@ -81,3 +81,74 @@ export interface WorkerInfo {
   startedAt: number;
   heartbeatAt: number;
 }
+
+export type Security = 'tls' | 'starttls' | 'none';
+export type SyncState = 'idle' | 'syncing' | 'auth_error' | 'error' | 'deleting';
+
+export interface ServerPreset {
+  host: string;
+  port: number;
+  security: Security;
+}
+
+export interface ProviderPreset {
+  id: string;
+  name: string;
+  imap: ServerPreset;
+  smtp: ServerPreset;
+  note: string;
+  userIsEmail: boolean;
+  local?: boolean;
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  provider: string | null;
+  imap: { host: string; port: number; security: Security; user: string; tls: { caPem: string | null; fingerprintSha256: string | null } };
+  smtp: { host: string; port: number; security: Security; user: string | null } | null;
+  syncIntervalMinutes: number;
+  initialWindow: { sinceDays: number; maxPerFolder: number };
+  syncState: SyncState;
+  lastSyncAt: number | null;
+  lastError: { code: string; message: string | null; at: number | null } | null;
+  capabilities: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Folder {
+  id: string;
+  path: string;
+  name: string;
+  role: string | null;
+  synced: boolean;
+  messages: number;
+  unseen: number;
+}
+
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  fingerprintSha256: string;
+  validFrom: string;
+  validTo: string;
+  selfSigned: boolean;
+  reason: string | null;
+}
+
+export interface ConnectionTest {
+  ok: boolean;
+  stage?: string;
+  message?: string;
+  certificate?: CertificateInfo;
+  capabilities?: string[];
+}
+
+/** The numbers an account sync reports on /api/events. */
+export interface SyncProgress {
+  foldersDone?: number;
+  foldersTotal?: number;
+  fetched?: number;
+  stored?: number;
+}

@@ -1,42 +1,41 @@
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, get } from '../api';
-import { ErrorNote, Loading, Page, Table } from '../components';
+import { get } from '../api';
+import { ErrorNote, Loading, Page } from '../components';
 import { useI18n } from '../i18n';
+import { ACCOUNTS_KEY } from '../live-sync';
+import { Link } from '../router';
+import type { Account } from '../types';
+import { SyncFacts, SyncPanel } from './account-parts';
 
-interface AccountSummary {
-  id: string;
-  name: string;
-  syncState?: string;
-  lastSyncAt?: number | null;
-}
-
-/** Placeholder until the accounts API lands: lists what GET /api/accounts answers, if it answers. */
+/** The user's mail accounts with their sync state; each links to its own page. */
 export function AccountsPage() {
-  const { t, formatTime } = useI18n();
-  const accounts = useQuery({
-    queryKey: ['accounts'],
-    queryFn: () => get<{ items: AccountSummary[] } | AccountSummary[]>('/api/accounts'),
-    retry: false,
-  });
-  const items = accounts.data ? (Array.isArray(accounts.data) ? accounts.data : accounts.data.items) : [];
-  const missing = accounts.error instanceof ApiError && accounts.error.status === 404;
+  const { t } = useI18n();
+  const accounts = useQuery({ queryKey: ACCOUNTS_KEY, queryFn: () => get<{ items: Account[] }>('/api/accounts') });
+  const items = accounts.data?.items ?? [];
   return (
     <Page title={t('accounts.title')}>
-      <p className="muted">{t('accounts.placeholder')}</p>
+      <div className="actions page-actions">
+        <Link to="/accounts/new" className="button primary">
+          {t('accounts.add')}
+        </Link>
+      </div>
       {accounts.isPending ? <Loading /> : null}
-      {missing ? <p className="note">{t('accounts.unavailable')}</p> : <ErrorNote error={accounts.error} />}
-      {accounts.data && items.length === 0 ? <p className="muted">{t('common.none')}</p> : null}
-      {items.length > 0 ? (
-        <Table label={t('accounts.title')} head={[t('accounts.name'), t('common.state'), t('accounts.lastSync')]}>
-          {items.map((a) => (
-            <tr key={a.id}>
-              <td>{a.name}</td>
-              <td>{a.syncState ?? '—'}</td>
-              <td>{formatTime(a.lastSyncAt)}</td>
-            </tr>
-          ))}
-        </Table>
-      ) : null}
+      <ErrorNote error={accounts.error} />
+      {accounts.data && items.length === 0 ? <p className="muted">{t('accounts.empty')}</p> : null}
+      <ul className="account-list" aria-label={t('accounts.title')}>
+        {items.map((a) => (
+          <li key={a.id} className="card" data-testid="account">
+            <h2>
+              <Link to={`/accounts/${a.id}`}>{a.name}</Link>
+            </h2>
+            <p className="muted break">
+              {a.imap.user} · {a.imap.host}:{a.imap.port}
+            </p>
+            <SyncFacts account={a} />
+            <SyncPanel account={a} />
+          </li>
+        ))}
+      </ul>
     </Page>
   );
 }
