@@ -36,6 +36,8 @@ describeWithBrowser('accounts pages', (b) => {
 
     const heading = (p: Page, name: string) => p.getByRole('heading', { level: 1, name, exact: true }).waitFor();
     const shot = (p: Page, name: string) => p.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+    /** axe-core in both themes: no serious or critical violations (soft, so one run lists every page's). */
+    const audit = async (p: Page, name: string) => expect.soft(await b.axe(p), `axe: ${name}`).toEqual([]);
     const api = async <T>(url: string) => {
       const res = await context.request.get(`${server.url}${url}`);
       expect(res.status(), url).toBe(200);
@@ -67,6 +69,7 @@ describeWithBrowser('accounts pages', (b) => {
       await page.goto(`${server.url}/accounts`);
       await heading(page, 'Mail accounts');
       await page.getByText('No account yet. Add one to start syncing your mail.').waitFor();
+      await audit(page, 'accounts empty');
       await page.getByRole('link', { name: 'Add account' }).click();
       await heading(page, 'Add a mail account');
 
@@ -75,6 +78,7 @@ describeWithBrowser('accounts pages', (b) => {
       expect(await page.getByLabel('IMAP server').inputValue()).toBe('posteo.de');
       expect(await page.getByLabel('Port').inputValue()).toBe('993');
       expect(await page.getByTestId('preset-note').textContent()).toMatch(/password/i);
+      await audit(page, 'account new with preset');
 
       await page.getByLabel('Provider').selectOption('');
       await page.getByLabel('Name', { exact: true }).fill('Test bed');
@@ -92,6 +96,7 @@ describeWithBrowser('accounts pages', (b) => {
       expect(await page.getByTestId('cert-fingerprint').textContent()).toBe(expected);
       await page.getByTestId('certificate').getByText('Self-signed').waitFor();
       await shot(page, 'account-certificate');
+      await audit(page, 'account certificate');
 
       await page.getByRole('button', { name: 'Trust this certificate' }).click();
       await result.getByText('The connection works: login accepted.').waitFor({ timeout: 15_000 });
@@ -108,6 +113,7 @@ describeWithBrowser('accounts pages', (b) => {
       expect(await table.getByRole('row').count()).toBe(folders.length + 1);
       for (const f of folders) expect(await page.getByRole('checkbox', { name: `Sync ${f.name}`, exact: true }).isChecked(), f.name).toBe(f.synced);
       await shot(page, 'account-detail');
+      await audit(page, 'account detail');
     });
 
     it('"sync now" shows live progress and ends idle with a last sync time and the stored count', async () => {
@@ -132,12 +138,14 @@ describeWithBrowser('accounts pages', (b) => {
       expect(account.lastSyncAt).not.toBeNull();
       expect(await done.textContent()).toBe(`Sync finished: ${MESSAGES} messages fetched, ${MESSAGES} stored.`);
       await shot(page, 'account-synced');
+      await audit(page, 'account synced');
 
       await page.getByRole('link', { name: '← All accounts' }).click();
       await heading(page, 'Mail accounts');
       const card = page.getByTestId('account');
       await card.getByText('Idle', { exact: true }).waitFor();
       expect(await card.getByRole('link', { name: 'Test bed' }).count()).toBe(1);
+      await audit(page, 'accounts list');
     });
 
     it('fits a 375 px phone without horizontal scroll', async () => {
@@ -183,6 +191,7 @@ describeWithBrowser('accounts pages', (b) => {
       await page.getByLabel('Password').fill('not-the-password');
       await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByTestId('test-result').getByText('The connection failed at: login.').waitFor({ timeout: 15_000 });
+      await audit(page, 'account detail, login refused');
       await page.getByLabel('Password').fill('');
 
       await page.getByText('The mail on your mail server is not touched.', { exact: false }).waitFor();

@@ -34,6 +34,8 @@ describeWithBrowser('web UI end to end', (b) => {
   /** Waits until the page's one h1 reads exactly `name`. */
   const heading = (p: Page, name: string) => p.getByRole('heading', { level: 1, name, exact: true }).waitFor();
   const shot = (p: Page, name: string) => p.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+  /** axe-core in both themes: no serious or critical violations (soft, so one run lists every page's). */
+  const audit = async (p: Page, name: string) => expect.soft(await b.axe(p), `axe: ${name}`).toEqual([]);
 
   beforeAll(async () => {
     ensureWebBuilt();
@@ -68,6 +70,7 @@ describeWithBrowser('web UI end to end', (b) => {
     await page.goto(`${server.url}/`);
     await heading(page, 'Set up KI-Mail-Helper');
     await shot(page, 'setup');
+    await audit(page, 'setup');
     await page.getByLabel('User name').fill(ADMIN.username);
     await page.getByLabel('Password', { exact: true }).fill(ADMIN.password);
     await page.getByLabel('Repeat password').fill(ADMIN.password);
@@ -80,6 +83,7 @@ describeWithBrowser('web UI end to end', (b) => {
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
     expect(await qr.evaluate((img: { complete: boolean; naturalWidth: number }) => img.complete && img.naturalWidth > 0)).toBe(true);
     await shot(page, 'enrol');
+    await audit(page, 'enrol');
     secret = (await page.getByTestId('totp-secret').textContent()) ?? '';
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     await page.getByLabel('Code').fill(totpAt(secret, Date.now()));
@@ -90,6 +94,7 @@ describeWithBrowser('web UI end to end', (b) => {
     expect(await codes.count()).toBe(10);
     recoveryCodes = await codes.allTextContents();
     await shot(page, 'recovery-codes');
+    await audit(page, 'recovery-codes');
     await page.getByRole('button', { name: 'I have stored them' }).click();
     await page.getByTestId('twofa-status').getByText('On — 10 recovery codes left.', { exact: true }).waitFor();
   });
@@ -98,11 +103,13 @@ describeWithBrowser('web UI end to end', (b) => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await heading(page, 'Sign in');
     await shot(page, 'login');
+    await audit(page, 'login');
     await page.getByLabel('User name').fill(ADMIN.username);
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await heading(page, 'Two-factor sign-in');
     await shot(page, 'two-factor');
+    await audit(page, 'two-factor');
     // The enrolment used this step's code, and a code works once: take the next step's (inside the window).
     await page.getByLabel('Code').fill(totpAt(secret, Date.now() + 30_000));
     await page.getByRole('button', { name: 'Verify' }).click();
@@ -116,6 +123,7 @@ describeWithBrowser('web UI end to end', (b) => {
       await page.waitForLoadState('networkidle');
       await shot(page, `desktop${url === '/' ? '-home' : url.replaceAll('/', '-')}`);
       expect(await b.cspViolations(page), url).toEqual([]);
+      await audit(page, url);
     }
   });
 
@@ -124,6 +132,7 @@ describeWithBrowser('web UI end to end', (b) => {
     await page.getByRole('button', { name: 'Create' }).click();
     const link = (await page.getByTestId('invitation-link').textContent()) ?? '';
     expect(link).toMatch(new RegExp(`^${server.url}/invite#[\\w-]{20,}$`));
+    await audit(page, 'invitation created');
 
     const guest = await b.newContext({ locale: 'en-US' });
     try {
@@ -133,6 +142,7 @@ describeWithBrowser('web UI end to end', (b) => {
       // The token is read once and dropped from the address bar.
       expect(new URL(other.url()).hash).toBe('');
       await shot(other, 'invite');
+      await audit(other, 'invite');
       await other.getByLabel('User name').fill(INVITEE.username);
       await other.getByLabel('Password').fill(INVITEE.password);
       await other.getByRole('button', { name: 'Create my account' }).click();
@@ -159,6 +169,7 @@ describeWithBrowser('web UI end to end', (b) => {
     await page.getByRole('button', { name: 'Create' }).click();
     const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
     await dialog.waitFor();
+    await audit(page, 'step-up dialog');
     await dialog.getByLabel('Password').fill(ADMIN.password);
     await dialog.getByLabel('Code or recovery code').fill(recoveryCodes[0]!);
     await dialog.getByRole('button', { name: 'Confirm' }).click();
@@ -169,6 +180,7 @@ describeWithBrowser('web UI end to end', (b) => {
     expect(me.status).toBe(200);
     expect(((await me.json()) as { username: string }).username).toBe(ADMIN.username);
     await page.getByRole('cell', { name: 'backup script' }).waitFor();
+    await audit(page, 'new token shown');
   });
 
   it('switches the language between German and English, and remembers it on the account', async () => {
@@ -216,11 +228,14 @@ describeWithBrowser('web UI end to end', (b) => {
         await heading(p, title);
         await p.waitForLoadState('networkidle');
         await shot(p, `phone${url === '/' ? '-home' : url.replaceAll('/', '-')}`);
+        // Wide tables scroll sideways only here.
+        await audit(p, `phone ${url}`);
         expect(await overflow(p), url).toBeLessThanOrEqual(0);
       }
       const settingsLink = p.getByRole('link', { name: 'Settings' });
       expect(await settingsLink.isVisible()).toBe(false);
       await p.getByRole('button', { name: 'Main navigation' }).click();
+      await audit(p, 'phone menu open');
       await settingsLink.click();
       await heading(p, 'Settings');
     } finally {

@@ -87,7 +87,8 @@ export function Loading() {
 
 export function Table({ head, children, label }: { head: string[]; children: ReactNode; label: string }) {
   return (
-    <div className="table-wrap">
+    // A table wider than a phone scrolls inside this box; keyboard users need to reach it to scroll it.
+    <div className="table-wrap" role="region" aria-label={label} tabIndex={0}>
       <table aria-label={label}>
         <thead>
           <tr>
