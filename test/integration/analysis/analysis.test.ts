@@ -2,6 +2,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { renderReason } from '../../../src/ai/builtin/index.js';
 import type { Crypto } from '../../../src/crypto/crypto.js';
+import { acquireLease, releaseLease } from '../../../src/jobs/leases.js';
+import { analysisKey, analysisRunJob } from '../../../src/jobs/handlers/analysis-run.js';
 import { resetAnalysis } from '../../../src/repositories/message-analysis.js';
 import { analysePending } from '../../../src/services/analysis/analyse-pending.js';
 import { buildTestApp } from '../../support/app.js';
@@ -189,6 +191,24 @@ describeWithDovecot('analysis after sync', 'full', (bed) => {
       expect((await dashboard()).reduce((n, c) => n + c.count, 0)).toBe(total - 1);
       expect((await alice.post(`/api/messages/${id}/correction`, { urgency: 7 })).statusCode).toBe(400);
       expect((await alice.post(`/api/messages/${id}/correction`, {})).statusCode).toBe(400);
+    });
+
+    it('the analysis.run job re-analyses what is pending under its lease, keeping corrections', async () => {
+      const rows = await ctx.db.selectFrom('messages').select(['id', 'urgency', 'importance', 'analysis_source']).where('account_id', '=', accountId).orderBy('id').execute();
+      await resetAnalysis(ctx.db, userId, rows.map((r) => r.id));
+      const lease = (await acquireLease(ctx.db, analysisKey(accountId), 'test', 60_000, Date.now()))!;
+      try {
+        const job = analysisRunJob(deps());
+        const result = await job.run({ accountId }, { userId, lease, signal: new AbortController().signal, progress: async () => {} } as never);
+        expect(result).toEqual({ analysed: rows.length, failed: 0 });
+      } finally {
+        await releaseLease(ctx.db, lease);
+      }
+      const after = await ctx.db.selectFrom('messages').select(['id', 'urgency', 'importance', 'analysis_source', 'analysis_status']).where('account_id', '=', accountId).orderBy('id').execute();
+      expect(after.every((r) => r.analysis_status === 'done')).toBe(true);
+      // Same input, same clock: the same verdicts, and the corrected messages keep the user's levels.
+      expect(after.map(({ analysis_status: _s, ...r }) => r)).toEqual(rows);
+      expect(after.filter((r) => r.analysis_source === 'user').length).toBe(2);
     });
 
     it("the detail renders reasons in the reader's language", async () => {
