@@ -49,7 +49,7 @@ export function toSummary(m: MessageSummary) {
     hasAttachments: m.hasAttachments,
     isNewsletter: m.isNewsletter,
     isCalendar: m.isCalendar,
-    analysis: m.analysis && m.analysis.status === 'done' ? m.analysis : m.analysis ? { ...m.analysis, summary: null } : null,
+    analysis: m.analysis,
   };
 }
 
