@@ -28,13 +28,6 @@ export async function pendingMessages(ex: Executor, userId: string, accountId: s
   return q.orderBy('id').limit(limit).execute();
 }
 
-/** Users with pending messages in an account (the job runs for the account's owner only). */
-export async function hasPending(ex: Executor, userId: string, accountId?: string): Promise<boolean> {
-  let q = ex.selectFrom('messages').select('id').where('user_id', '=', userId).where('analysis_status', '=', 'pending');
-  if (accountId) q = q.where('account_id', '=', accountId);
-  return (await q.limit(1).executeTakeFirst()) !== undefined;
-}
-
 /**
  * Writes an analyser's result. With `unlessUser` the row is left alone when the user has corrected
  * it meanwhile (returns false); the status still becomes done so the message is not picked up again.
@@ -109,7 +102,8 @@ export interface DashboardFilter {
 }
 
 function dashboardBase(ex: Executor, userId: string, f: DashboardFilter) {
-  let q = ex.selectFrom('messages').where('user_id', '=', userId).where('copy_count', '>', 0).where('analysis_status', '=', 'done').where('urgency', 'is not', null);
+  // Any message with an effective analysis counts, also while it waits for re-analysis.
+  let q = ex.selectFrom('messages').where('user_id', '=', userId).where('copy_count', '>', 0).where('urgency', 'is not', null);
   if (f.accountId) q = q.where('account_id', '=', f.accountId);
   if (!f.includeSpam) q = q.where('is_spam', '=', 0);
   if (!f.includeDone) q = q.where('is_done', '=', 0);

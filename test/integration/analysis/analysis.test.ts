@@ -168,6 +168,8 @@ describeWithDovecot('analysis after sync', 'full', (bed) => {
 
       // Re-analysis keeps the user's word.
       await resetAnalysis(ctx.db, userId, [messageId]);
+      // While it waits for re-analysis it stays in its cell.
+      expect(count(await dashboard(), target.urgency, target.importance)).toBe(count(after, target.urgency, target.importance));
       expect((await analysePending(deps(), userId, accountId)).analysed).toBe(1);
       const again = await dashboard();
       expect(count(again, target.urgency, target.importance)).toBe(count(after, target.urgency, target.importance));
