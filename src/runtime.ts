@@ -18,6 +18,7 @@ import { accountSchedules } from './services/sync/schedules.js';
 import { createCrashPoints } from './services/sync/crash-points.js';
 import { createSyncStore } from './services/sync/store-adapter.js';
 import { createKeyedCanceller } from './jobs/keyed-cancel.js';
+import { ANALYSIS_RUN, analysisKey } from './jobs/handlers/analysis-run.js';
 
 export type Role = 'serve' | 'web' | 'worker';
 
@@ -101,9 +102,10 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     store: createSyncStore({ parsePool: parsePool ?? undefined, maxMessageBytes: config.sync.maxMessageBytes, now: Date.now }),
     options: { now: Date.now, flagCheckIntervalMs: config.sync.flagCheckMinutes * 60_000, batchSize: config.sync.batchSize, batchBytes: config.sync.batchBytes, maxMessageBytes: config.sync.maxMessageBytes },
     crash: createCrashPoints(config.crashAt),
+    onStored: async (userId, accountId) => void (await jobs?.queue.enqueue(ANALYSIS_RUN, { accountId }, { userId, key: analysisKey(accountId), lane: 'bulk' })),
   });
   try {
-    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync }, schedules: () => accountSchedules(database.db) });
+    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto }, schedules: () => accountSchedules(database.db) });
   } catch (err) {
     await accounts.close();
     await parsePool?.close();

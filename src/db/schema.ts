@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Generated, Kysely, Transaction } from 'kysely';
 
 /**
  * Table types. Conventions (ARCHITECTURE.md "Data"): ids are UUIDv7 strings, times are epoch
@@ -31,6 +31,7 @@ export interface Database {
   attachments: AttachmentsTable;
   attachment_chunks: AttachmentChunksTable;
   copy_tombstones: CopyTombstonesTable;
+  message_corrections: MessageCorrectionsTable;
 }
 
 export interface AppSettingsTable {
@@ -316,6 +317,41 @@ export interface MessagesTable {
   done_at: number | null;
   created_at: number;
   updated_at: number;
+  // Effective analysis (0010): null until analysed.
+  urgency: number | null;
+  importance: number | null;
+  score: number | null;
+  colour: string | null;
+  category: string | null;
+  is_spam: number | null;
+  confidence: number | null;
+  /** 'builtin' | 'user' | 'llm:…'. */
+  analysis_source: string | null;
+  /** 'pending' | 'done' | 'failed'. */
+  analysis_status: Generated<string>;
+  /** Error code only. */
+  analysis_error: string | null;
+  analysed_at: number | null;
+  /** Sealed: message.summary.v1. */
+  analysis_summary: Buffer | null;
+  /** Sealed JSON: message.reasons.v1 ({reasons, deadline, language}). */
+  analysis_reasons: Buffer | null;
+  /** Sealed JSON: message.tags.v1 (suggested tag keys). */
+  analysis_tags: Buffer | null;
+}
+
+export interface MessageCorrectionsTable {
+  id: string;
+  user_id: string;
+  message_id: string;
+  urgency: number | null;
+  importance: number | null;
+  category: string | null;
+  is_spam: number | null;
+  previous_source: string | null;
+  /** Sealed JSON: message.correction.example.v1. */
+  example: Buffer | null;
+  created_at: number;
 }
 
 export interface MessageCopiesTable {

@@ -17,6 +17,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { syncRoutes } from './routes/sync.js';
 import { messageRoutes } from './routes/messages.js';
 import { createMessageReader } from '../services/messages/message-reader.js';
+import { createAnalysisService } from '../services/analysis/analysis-service.js';
 import { createSyncRequests } from '../services/sync/sync-requests.js';
 import type { AccountsService } from '../services/accounts.js';
 import { authRoutes } from './routes/auth.js';
@@ -134,7 +135,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(userRoutes, { services: deps.services });
       await api.register(accessRoutes, { services: deps.services, config });
       if (deps.accounts) await api.register(accountRoutes, { accounts: deps.accounts });
-      await api.register(messageRoutes, { reader: createMessageReader({ db: deps.database.db, crypto: deps.crypto }) });
+      const reader = createMessageReader({ db: deps.database.db, crypto: deps.crypto });
+      const analysis = createAnalysisService({ db: deps.database.db, crypto: deps.crypto, reader, now: Date.now });
+      await api.register(messageRoutes, { reader, analysis });
       if (deps.accounts && deps.jobs) {
         await api.register(syncRoutes, { sync: createSyncRequests({ db: deps.database.db, queue: deps.jobs.queue, accounts: deps.accounts }) });
       }

@@ -8,6 +8,12 @@ export interface ListFilter {
   /** The last row of the previous page. */
   after?: { date: number; id: string };
   limit: number;
+  /** Effective analysis filters (analysed messages only). */
+  cell?: { urgency: number; importance: number };
+  colour?: string;
+  category?: string;
+  /** Only these ids (the dashboard's top messages). */
+  ids?: readonly string[];
 }
 
 const SUMMARY_COLUMNS = [
@@ -25,6 +31,14 @@ const SUMMARY_COLUMNS = [
   'has_attachments',
   'is_newsletter',
   'is_calendar',
+  'urgency',
+  'importance',
+  'score',
+  'colour',
+  'category',
+  'analysis_source',
+  'analysis_status',
+  'analysis_summary',
 ] as const;
 
 export async function listMessageRows(ex: Executor, userId: string, filter: ListFilter) {
@@ -42,6 +56,10 @@ export async function listMessageRows(ex: Executor, userId: string, filter: List
       ),
     );
   }
+  if (filter.cell) q = q.where('urgency', '=', filter.cell.urgency).where('importance', '=', filter.cell.importance);
+  if (filter.colour) q = q.where('colour', '=', filter.colour);
+  if (filter.category) q = q.where('category', '=', filter.category);
+  if (filter.ids) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids.slice(0, 500) : ['00000000-0000-0000-0000-000000000000']);
   if (filter.after) {
     const { date, id } = filter.after;
     q = q.where((eb) => eb.or([eb('date', '<', date), eb.and([eb('date', '=', date), eb('id', '<', id)])]));

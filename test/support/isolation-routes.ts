@@ -74,6 +74,8 @@ export const routeCases: Record<string, RouteCase> = {
 
   'GET /api/messages': { kind: 'owned', isList: true },
   'GET /api/messages/:id': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}` }) },
+  'GET /api/dashboard': { kind: 'self' },
+  'POST /api/messages/:id/correction': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/correction`, body: { urgency: 3 } }) },
   'GET /api/messages/:id/source': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/source` }) },
   'GET /api/messages/:id/attachments/:index': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.attachmentMessageIdA}/attachments/0` }) },
 

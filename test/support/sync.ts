@@ -9,7 +9,7 @@ import { createAccountSync, type AccountSyncResult } from '../../src/services/sy
 import { createSyncStore } from '../../src/services/sync/store-adapter.js';
 
 /** The production account sync wired to a test app's accounts and crypto; `run` holds the lease like a job would. */
-export function createTestSync(deps: { db: Kysely<Database>; crypto: Crypto; accounts: AccountsService; batchSize?: number; now?: () => number }) {
+export function createTestSync(deps: { db: Kysely<Database>; crypto: Crypto; accounts: AccountsService; batchSize?: number; now?: () => number; onStored?: (userId: string, accountId: string, stored: number) => Promise<void> }) {
   const now = deps.now ?? Date.now;
   const sync = createAccountSync({
     db: deps.db,
@@ -18,6 +18,7 @@ export function createTestSync(deps: { db: Kysely<Database>; crypto: Crypto; acc
     folders: { refresh: async (userId, accountId, client) => void (await refreshFolders({ db: deps.db, crypto: deps.crypto, now }, userId, accountId, client as ImapFlow)) },
     store: createSyncStore({ maxMessageBytes: 50 * 1024 * 1024, now }),
     options: { now, flagCheckIntervalMs: 15 * 60_000, batchSize: deps.batchSize ?? 20, batchBytes: 8 * 1024 * 1024, maxMessageBytes: 50 * 1024 * 1024 },
+    onStored: deps.onStored,
   });
   return {
     async run(userId: string, accountId: string): Promise<AccountSyncResult> {

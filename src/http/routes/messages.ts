@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
+import { CATEGORIES } from '../../ai/types.js';
+import type { AnalysisService } from '../../services/analysis/analysis-service.js';
 import type { MessageReader, MessageSummary } from '../../services/messages/message-reader.js';
 import { viewerOf } from '../plugins/auth.js';
 import { parseInput } from '../validation.js';
@@ -10,12 +12,25 @@ const listQuery = z.object({
   folderId: z.string().uuid().optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
+  cell: z
+    .string()
+    .regex(/^[1-3],[1-3]$/)
+    .transform((v) => ({ urgency: Number(v[0]), importance: Number(v[2]) }))
+    .optional(),
+  colour: z.enum(['red', 'yellow', 'green']).optional(),
+  category: z.enum(CATEGORIES).optional(),
 });
+const dashboardQuery = z.object({ account: z.string().uuid().optional() });
+const level = z.union([z.literal(1), z.literal(2), z.literal(3)]);
+const correctionBody = z
+  .object({ urgency: level.optional(), importance: level.optional(), category: z.enum(CATEGORIES).optional(), spam: z.boolean().optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'give at least one of urgency, importance, category, spam');
 const idParams = z.object({ id: z.string().uuid() });
 const attachmentParams = idParams.extend({ index: z.coerce.number().int().min(0).max(100_000) });
 
-/** The API's message summary; `analysis` arrives with the analyser. */
-function toSummary(m: MessageSummary) {
+/** The API's message summary, with its effective analysis (null until analysed). */
+export function toSummary(m: MessageSummary) {
   return {
     id: m.id,
     accountId: m.accountId,
@@ -34,7 +49,7 @@ function toSummary(m: MessageSummary) {
     hasAttachments: m.hasAttachments,
     isNewsletter: m.isNewsletter,
     isCalendar: m.isCalendar,
-    analysis: null,
+    analysis: m.analysis,
   };
 }
 
@@ -56,10 +71,18 @@ function safeContentType(declared: string): string {
 }
 
 /** Messages as stored by the sync: lists count messages, not copies. */
-export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader }> = async (app, { reader }) => {
+export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis: AnalysisService }> = async (app, { reader, analysis }) => {
   app.get('/messages', async (req) => {
     const q = parseInput(listQuery, req.query);
-    const page = await reader.listMessages(viewerOf(req).id, { accountId: q.account, folderId: q.folderId, cursor: q.cursor ?? null, limit: q.limit });
+    const page = await reader.listMessages(viewerOf(req).id, {
+      accountId: q.account,
+      folderId: q.folderId,
+      cursor: q.cursor ?? null,
+      limit: q.limit,
+      cell: q.cell,
+      colour: q.colour,
+      category: q.category,
+    });
     return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
   });
 
@@ -84,8 +107,20 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader }> = asyn
       copies: m.copies,
       parseWarnings: m.parseWarnings,
       sourceAvailable: m.sourceAvailable,
-      analysis: null,
+      analysis: await analysis.analysisOf(viewerOf(req).id, id),
     };
+  });
+
+  app.get('/dashboard', async (req) => {
+    const q = parseInput(dashboardQuery, req.query);
+    const { cells } = await analysis.dashboard(viewerOf(req).id, q.account);
+    return { cells: cells.map((c) => ({ ...c, top: c.top.map(toSummary) })) };
+  });
+
+  app.post('/messages/:id/correction', async (req) => {
+    const { id } = parseInput(idParams, req.params);
+    const body = parseInput(correctionBody, req.body ?? {});
+    return { analysis: await analysis.correct(viewerOf(req).id, id, body) };
   });
 
   app.get('/messages/:id/source', async (req, reply) => {

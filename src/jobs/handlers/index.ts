@@ -4,17 +4,25 @@ import type { JobDefinition } from '../registry.js';
 import type { ScheduleEntry } from '../scheduler.js';
 import type { AccountSync } from '../../services/sync/account-sync.js';
 import { accountSyncJob } from './account-sync.js';
+import { analysisRunJob } from './analysis-run.js';
+import type { Crypto } from '../../crypto/crypto.js';
 import { PRUNE_HISTORY, pruneHistoryJob } from './prune-history.js';
 
 export interface HandlerDeps {
   db: Kysely<Database>;
   /** Absent in processes built without mail access (tests of the queue itself). */
   accountSync?: AccountSync;
+  /** Absent likewise; with it, `analysis.run` is registered. */
+  crypto?: Pick<Crypto, 'forUser'>;
 }
 
 /** Every job type this version runs. New handlers are added here (one file each). */
 export function createJobDefinitions(deps: HandlerDeps): JobDefinition[] {
-  return [pruneHistoryJob(deps), ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync })] : [])];
+  return [
+    pruneHistoryJob(deps),
+    ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync })] : []),
+    ...(deps.crypto ? [analysisRunJob({ db: deps.db, crypto: deps.crypto, now: Date.now })] : []),
+  ];
 }
 
 /** Periodic system jobs; per-account sync schedules are added by the sync service. */

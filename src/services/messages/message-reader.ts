@@ -59,6 +59,19 @@ export interface MessageSummary {
   hasAttachments: boolean;
   isNewsletter: boolean;
   isCalendar: boolean;
+  analysis: SummaryAnalysis | null;
+}
+
+/** The effective analysis as lists show it; null fields until the message is analysed. */
+export interface SummaryAnalysis {
+  urgency: number | null;
+  importance: number | null;
+  score: number | null;
+  colour: string | null;
+  category: string | null;
+  summary: string | null;
+  source: string | null;
+  status: string;
 }
 
 export interface AttachmentInfo {
@@ -71,7 +84,7 @@ export interface AttachmentInfo {
   isInline: boolean;
 }
 
-export interface MessageDetail extends Omit<MessageSummary, 'subject' | 'from'> {
+export interface MessageDetail extends Omit<MessageSummary, 'subject' | 'from' | 'analysis'> {
   headers: MessageEnvelope;
   text: string | null;
   /** As received: sanitise before rendering. */
@@ -93,6 +106,10 @@ export interface ListOptions {
   folderId?: string;
   cursor?: string | null;
   limit?: number;
+  cell?: { urgency: number; importance: number };
+  colour?: string;
+  category?: string;
+  ids?: readonly string[];
 }
 
 export interface MessageReaderDeps {
@@ -125,7 +142,16 @@ export function createMessageReader(deps: MessageReaderDeps) {
   async function listMessages(userId: string, options: ListOptions = {}): Promise<MessagePage> {
     const limit = Math.min(Math.max(1, options.limit ?? 50), MAX_LIMIT);
     const after = options.cursor ? decodeCursor(options.cursor) : undefined;
-    const rows = await listMessageRows(db, userId, { accountId: options.accountId, folderId: options.folderId, after, limit: limit + 1 });
+    const rows = await listMessageRows(db, userId, {
+      accountId: options.accountId,
+      folderId: options.folderId,
+      cell: options.cell,
+      colour: options.colour,
+      category: options.category,
+      ids: options.ids,
+      after,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     if (page.length === 0) return { items: [], nextCursor: null };
     const cipher = await deps.crypto.forUser(userId);
@@ -149,6 +175,16 @@ export function createMessageReader(deps: MessageReaderDeps) {
         hasAttachments: r.has_attachments === 1,
         isNewsletter: r.is_newsletter === 1,
         isCalendar: r.is_calendar === 1,
+        analysis: {
+          urgency: r.urgency,
+          importance: r.importance,
+          score: r.score,
+          colour: r.colour,
+          category: r.category,
+          summary: openOptional(cipher, 'message.summary.v1', r.id, r.analysis_summary),
+          source: r.analysis_source,
+          status: r.analysis_status,
+        },
       };
     });
     const last = page[page.length - 1]!;

@@ -25,6 +25,8 @@ export interface AccountSyncDeps {
   store: SyncStore;
   options: Omit<FolderSyncOptions, 'initialWindowDays' | 'initialMaxPerFolder'>;
   crash?: CrashHook;
+  /** Called after a run that stored new messages (queues their analysis); a failure here does not fail the sync. */
+  onStored?: (userId: string, accountId: string, stored: number) => Promise<void>;
 }
 
 export interface AccountSyncResult extends Record<string, number> {
@@ -133,6 +135,7 @@ export function createAccountSync(deps: AccountSyncDeps) {
           last_error_message: result.foldersFailed > 0 ? `${result.foldersFailed} folder(s) could not be synced` : null,
           last_error_at: result.foldersFailed > 0 ? at : null,
         });
+        if (result.stored > 0 && deps.onStored) await deps.onStored(userId, accountId, result.stored).catch(() => undefined);
         return result;
       } catch (err) {
         const kind = classifySyncError(err);

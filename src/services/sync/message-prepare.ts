@@ -191,6 +191,7 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
       is_flagged: has('\\Flagged'),
       is_answered: has('\\Answered'),
       is_done: 0,
+      analysis_status: 'pending',
       done_at: null,
       created_at: now,
       updated_at: now,

@@ -1,0 +1,133 @@
+import type { Insertable } from 'kysely';
+import type { Executor, MessageCorrectionsTable } from '../db/schema.js';
+
+/** The effective analysis on message rows, corrections, and the dashboard's counts. Every query is scoped by user id. */
+
+export interface EffectiveAnalysisRow {
+  urgency: number;
+  importance: number;
+  score: number;
+  colour: string;
+  category: string;
+  is_spam: number;
+  confidence: number;
+  analysis_source: string;
+  analysis_summary: Buffer | null;
+  analysis_reasons: Buffer | null;
+  analysis_tags: Buffer | null;
+}
+
+/** Pending messages, oldest first, with what the analyser reads (sealed). */
+export async function pendingMessages(ex: Executor, userId: string, accountId: string | undefined, limit: number) {
+  let q = ex
+    .selectFrom('messages')
+    .select(['id', 'account_id', 'date', 'envelope', 'body_text', 'body_html', 'calendar', 'has_attachments'])
+    .where('user_id', '=', userId)
+    .where('analysis_status', '=', 'pending');
+  if (accountId) q = q.where('account_id', '=', accountId);
+  return q.orderBy('id').limit(limit).execute();
+}
+
+/**
+ * Writes an analyser's result. With `unlessUser` the row is left alone when the user has corrected
+ * it meanwhile (returns false); the status still becomes done so the message is not picked up again.
+ */
+export async function writeAnalysis(ex: Executor, userId: string, messageId: string, row: EffectiveAnalysisRow, now: number, unlessUser: boolean): Promise<boolean> {
+  let q = ex
+    .updateTable('messages')
+    .set({ ...row, analysis_status: 'done', analysis_error: null, analysed_at: now })
+    .where('user_id', '=', userId)
+    .where('id', '=', messageId);
+  if (unlessUser) q = q.where((eb) => eb.or([eb('analysis_source', 'is', null), eb('analysis_source', '!=', 'user')]));
+  const res = await q.executeTakeFirst();
+  if (Number(res.numUpdatedRows) === 1) return true;
+  await markAnalysis(ex, userId, messageId, 'done', null, now);
+  return false;
+}
+
+export async function markAnalysis(ex: Executor, userId: string, messageId: string, status: 'pending' | 'done' | 'failed', error: string | null, now: number): Promise<void> {
+  await ex
+    .updateTable('messages')
+    .set({ analysis_status: status, analysis_error: error, ...(status === 'pending' ? {} : { analysed_at: now }) })
+    .where('user_id', '=', userId)
+    .where('id', '=', messageId)
+    .execute();
+}
+
+/** Puts messages back in the queue (re-analysis); corrections stay. */
+export async function resetAnalysis(ex: Executor, userId: string, messageIds: readonly string[]): Promise<void> {
+  if (messageIds.length === 0) return;
+  await ex.updateTable('messages').set({ analysis_status: 'pending' }).where('user_id', '=', userId).where('id', 'in', messageIds.slice(0, 500)).execute();
+}
+
+export async function insertCorrection(ex: Executor, row: Insertable<MessageCorrectionsTable>): Promise<void> {
+  await ex.insertInto('message_corrections').values(row).execute();
+}
+
+export interface CorrectionFields {
+  urgency: number | null;
+  importance: number | null;
+  category: string | null;
+  is_spam: number | null;
+}
+
+/** The user's corrections of these messages merged per field, the latest winning. */
+export async function mergedCorrections(ex: Executor, userId: string, messageIds: readonly string[]): Promise<Map<string, CorrectionFields>> {
+  const out = new Map<string, CorrectionFields>();
+  if (messageIds.length === 0) return out;
+  const rows = await ex
+    .selectFrom('message_corrections')
+    .select(['message_id', 'urgency', 'importance', 'category', 'is_spam'])
+    .where('user_id', '=', userId)
+    .where('message_id', 'in', messageIds.slice(0, 500))
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  for (const r of rows) {
+    const prev = out.get(r.message_id) ?? { urgency: null, importance: null, category: null, is_spam: null };
+    out.set(r.message_id, {
+      urgency: r.urgency ?? prev.urgency,
+      importance: r.importance ?? prev.importance,
+      category: r.category ?? prev.category,
+      is_spam: r.is_spam ?? prev.is_spam,
+    });
+  }
+  return out;
+}
+
+export interface DashboardFilter {
+  accountId?: string;
+  includeSpam?: boolean;
+  includeDone?: boolean;
+}
+
+function dashboardBase(ex: Executor, userId: string, f: DashboardFilter) {
+  // Any message with an effective analysis counts, also while it waits for re-analysis.
+  let q = ex.selectFrom('messages').where('user_id', '=', userId).where('copy_count', '>', 0).where('urgency', 'is not', null);
+  if (f.accountId) q = q.where('account_id', '=', f.accountId);
+  if (!f.includeSpam) q = q.where('is_spam', '=', 0);
+  if (!f.includeDone) q = q.where('is_done', '=', 0);
+  return q;
+}
+
+/** Message counts per (urgency, importance) cell, in SQL. */
+export async function cellCounts(ex: Executor, userId: string, f: DashboardFilter): Promise<Array<{ urgency: number; importance: number; count: number }>> {
+  const rows = await dashboardBase(ex, userId, f)
+    .select(['urgency', 'importance', (eb) => eb.fn.countAll<number | string>().as('n')])
+    .groupBy(['urgency', 'importance'])
+    .execute();
+  return rows.map((r) => ({ urgency: Number(r.urgency), importance: Number(r.importance), count: Number(r.n) }));
+}
+
+/** The ids of the top messages of one cell: highest confidence first, then newest. */
+export async function topOfCell(ex: Executor, userId: string, f: DashboardFilter, urgency: number, importance: number, limit: number): Promise<string[]> {
+  const rows = await dashboardBase(ex, userId, f)
+    .select('id')
+    .where('urgency', '=', urgency)
+    .where('importance', '=', importance)
+    .orderBy('date', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,119 @@
+import type { Kysely } from 'kysely';
+import { analyseMessage, colourOf, scoreOf } from '../../ai/builtin/index.js';
+import type { AnalysisResult, Level, UserSignals } from '../../ai/types.js';
+import type { Crypto, UserCipher } from '../../crypto/crypto.js';
+import type { Database } from '../../db/schema.js';
+import { assertFence, type Lease } from '../../jobs/leases.js';
+import { accountsRepository } from '../../repositories/accounts.js';
+import { mergedCorrections, markAnalysis, pendingMessages, writeAnalysis, type CorrectionFields, type EffectiveAnalysisRow } from '../../repositories/message-analysis.js';
+import { analysisInputOf } from './analysis-input.js';
+
+export const ANALYSIS_CONTEXT = { summary: 'message.summary.v1', reasons: 'message.reasons.v1', tags: 'message.tags.v1', example: 'message.correction.example.v1' } as const;
+
+export interface AnalysePendingDeps {
+  db: Kysely<Database>;
+  crypto: Pick<Crypto, 'forUser'>;
+  now: () => number;
+}
+
+export interface AnalysePendingOptions {
+  /** Messages per batch (one read, then one short transaction per message). */
+  limit?: number;
+  /** Stop after this many batches (the job runs until nothing is pending). */
+  maxBatches?: number;
+  lease?: Lease;
+  signal?: AbortSignal;
+}
+
+/** The sealed details kept beside the plain levels. */
+export interface SealedReasons {
+  reasons: AnalysisResult['reasons'];
+  deadline: string | null;
+  language: string;
+  isNewsletter: boolean;
+}
+
+/** The row values of an analysis with the user's corrections laid over it (user over built-in). */
+export function effectiveRow(cipher: UserCipher, messageId: string, result: AnalysisResult, correction: CorrectionFields | undefined): EffectiveAnalysisRow {
+  const urgency = (correction?.urgency ?? result.urgency) as Level;
+  const importance = (correction?.importance ?? result.importance) as Level;
+  let category: string = correction?.category ?? result.category;
+  const isSpam = correction?.is_spam != null ? correction.is_spam === 1 : correction?.category != null ? correction.category === 'spam' : result.isSpam;
+  if (isSpam && correction?.category == null) category = 'spam';
+  if (!isSpam && category === 'spam') category = 'information';
+  const score = scoreOf(urgency, importance);
+  const sealed: SealedReasons = { reasons: result.reasons, deadline: result.deadline, language: result.language, isNewsletter: result.isNewsletter };
+  return {
+    urgency,
+    importance,
+    score,
+    colour: colourOf(score),
+    category,
+    is_spam: isSpam ? 1 : 0,
+    confidence: correction ? 1 : result.confidence,
+    analysis_source: correction ? 'user' : result.source,
+    analysis_summary: cipher.sealText(ANALYSIS_CONTEXT.summary, messageId, result.summary),
+    analysis_reasons: cipher.sealText(ANALYSIS_CONTEXT.reasons, messageId, JSON.stringify(sealed)),
+    analysis_tags: cipher.sealText(ANALYSIS_CONTEXT.tags, messageId, JSON.stringify(result.suggestedTags)),
+  };
+}
+
+/** The account's own address: the IMAP user name when it is an address. */
+async function ownAddresses(deps: AnalysePendingDeps, cipher: UserCipher, userId: string, accountId: string, cache: Map<string, string[]>): Promise<string[]> {
+  const hit = cache.get(accountId);
+  if (hit) return hit;
+  const row = await accountsRepository.find(deps.db, userId, accountId);
+  let out: string[] = [];
+  if (row) {
+    try {
+      const settings = JSON.parse(cipher.openText('account.settings.v1', row.id, row.settings)) as { imap?: { user?: string } };
+      const user = settings.imap?.user ?? '';
+      if (/^[^@\s]+@[^@\s]+$/.test(user)) out = [user.toLowerCase()];
+    } catch {
+      out = [];
+    }
+  }
+  cache.set(accountId, out);
+  return out;
+}
+
+/**
+ * Analyses the user's pending messages (of one account, or all) in batches with the built-in
+ * analyser and stores the effective analysis. Each message is written in its own short transaction,
+ * so a crash leaves the rest pending and they are picked up by the next run; a user's correction
+ * always wins over the analyser.
+ */
+export async function analysePending(deps: AnalysePendingDeps, userId: string, accountId?: string, options: AnalysePendingOptions = {}): Promise<{ analysed: number; failed: number }> {
+  const limit = Math.max(1, options.limit ?? 100);
+  const cipher = await deps.crypto.forUser(userId);
+  const signals: UserSignals = { vipPatterns: [], ownDomains: [], trustedSenders: [] };
+  const accounts = new Map<string, string[]>();
+  let analysed = 0;
+  let failed = 0;
+  for (let batch = 0; batch < (options.maxBatches ?? Infinity); batch++) {
+    options.signal?.throwIfAborted();
+    const rows = await pendingMessages(deps.db, userId, accountId, limit);
+    if (rows.length === 0) break;
+    const corrections = await mergedCorrections(deps.db, userId, rows.map((r) => r.id));
+    for (const row of rows) {
+      const now = deps.now();
+      let value: EffectiveAnalysisRow | null = null;
+      try {
+        const { input } = analysisInputOf(cipher, row, await ownAddresses(deps, cipher, userId, row.account_id, accounts), 0);
+        value = effectiveRow(cipher, row.id, analyseMessage(input, signals, { now }), corrections.get(row.id));
+      } catch {
+        // Codes only: the message text must not reach the error column.
+        failed++;
+      }
+      await deps.db.transaction().execute(async (trx) => {
+        if (options.lease) await assertFence(trx, options.lease.key, options.lease.token);
+        if (!value) return markAnalysis(trx, userId, row.id, 'failed', 'ANALYSIS_FAILED', now);
+        // Without a correction in hand, a correction committed meanwhile must not be overwritten.
+        await writeAnalysis(trx, userId, row.id, value, now, !corrections.has(row.id));
+      });
+      if (value) analysed++;
+    }
+    if (rows.length < limit) break;
+  }
+  return { analysed, failed };
+}

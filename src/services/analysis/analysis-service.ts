@@ -1,0 +1,158 @@
+import type { Kysely } from 'kysely';
+import { analyseMessage, colourOf, renderReason, scoreOf, trainingExample, type Correction, type ReaderLanguage } from '../../ai/builtin/index.js';
+import type { Category, Level } from '../../ai/types.js';
+import type { Crypto } from '../../crypto/crypto.js';
+import type { Database } from '../../db/schema.js';
+import { newId } from '../../db/ids.js';
+import { accountsRepository } from '../../repositories/accounts.js';
+import { cellCounts, insertCorrection, mergedCorrections, topOfCell, writeAnalysis } from '../../repositories/message-analysis.js';
+import { findMessage } from '../../repositories/messages.js';
+import { usersRepository } from '../../repositories/users.js';
+import { MessageNotFoundError, type MessageReader, type MessageSummary } from '../messages/message-reader.js';
+import { analysisInputOf } from './analysis-input.js';
+import { ANALYSIS_CONTEXT, effectiveRow, type SealedReasons } from './analyse-pending.js';
+
+export interface AnalysisServiceDeps {
+  db: Kysely<Database>;
+  crypto: Pick<Crypto, 'forUser'>;
+  reader: Pick<MessageReader, 'listMessages'>;
+  now: () => number;
+}
+
+export interface CorrectionInput {
+  urgency?: Level;
+  importance?: Level;
+  category?: Category;
+  spam?: boolean;
+}
+
+export interface FullAnalysis {
+  urgency: number | null;
+  importance: number | null;
+  score: number | null;
+  colour: string | null;
+  category: string | null;
+  isSpam: boolean | null;
+  confidence: number | null;
+  summary: string | null;
+  tags: string[];
+  reasons: Array<{ code: string; params: Record<string, string | number>; text: string }>;
+  deadline: string | null;
+  language: string | null;
+  source: string | null;
+  status: string;
+  error: string | null;
+  analysedAt: number | null;
+}
+
+export interface DashboardCell {
+  urgency: number;
+  importance: number;
+  score: number;
+  colour: string;
+  count: number;
+  top: MessageSummary[];
+}
+
+const TOP = 5;
+
+/** The dashboard, the full analysis of one message, and corrections. Every call acts for `userId` on its own data only. */
+export function createAnalysisService(deps: AnalysisServiceDeps) {
+  const { db } = deps;
+
+  async function ownAddress(userId: string, accountId: string, open: (row: { id: string; settings: Buffer }) => string): Promise<string[]> {
+    const row = await accountsRepository.find(db, userId, accountId);
+    if (!row) return [];
+    const user = (JSON.parse(open(row)) as { imap?: { user?: string } }).imap?.user ?? '';
+    return /^[^@\s]+@[^@\s]+$/.test(user) ? [user.toLowerCase()] : [];
+  }
+
+  async function readerLanguage(userId: string): Promise<ReaderLanguage> {
+    const user = await usersRepository.findById(db, userId);
+    return user?.language?.startsWith('de') ? 'de' : 'en';
+  }
+
+  async function analysisOf(userId: string, messageId: string): Promise<FullAnalysis> {
+    const row = await findMessage(db, userId, messageId);
+    if (!row || row.copy_count === 0) throw new MessageNotFoundError();
+    const cipher = await deps.crypto.forUser(userId);
+    const lang = await readerLanguage(userId);
+    const sealed = row.analysis_reasons ? (JSON.parse(cipher.openText(ANALYSIS_CONTEXT.reasons, row.id, row.analysis_reasons)) as SealedReasons) : null;
+    return {
+      urgency: row.urgency,
+      importance: row.importance,
+      score: row.score,
+      colour: row.colour,
+      category: row.category,
+      isSpam: row.is_spam === null ? null : row.is_spam === 1,
+      confidence: row.confidence,
+      summary: row.analysis_summary ? cipher.openText(ANALYSIS_CONTEXT.summary, row.id, row.analysis_summary) : null,
+      tags: row.analysis_tags ? (JSON.parse(cipher.openText(ANALYSIS_CONTEXT.tags, row.id, row.analysis_tags)) as string[]) : [],
+      reasons: (sealed?.reasons ?? []).map((r) => ({ code: r.code, params: r.params, text: renderReason(r, lang) })),
+      deadline: sealed?.deadline ?? null,
+      language: sealed?.language ?? null,
+      source: row.analysis_source,
+      status: row.analysis_status,
+      error: row.analysis_error,
+      analysedAt: row.analysed_at,
+    };
+  }
+
+  return {
+    analysisOf,
+
+    /** Nine cells in (urgency, importance) order; counts are messages (not copies), spam and done excluded. */
+    async dashboard(userId: string, accountId?: string): Promise<{ cells: DashboardCell[] }> {
+      const filter = { accountId };
+      const counts = await cellCounts(db, userId, filter);
+      const cells: DashboardCell[] = [];
+      for (const urgency of [1, 2, 3] as const) {
+        for (const importance of [1, 2, 3] as const) {
+          const count = counts.find((c) => c.urgency === urgency && c.importance === importance)?.count ?? 0;
+          const ids = count > 0 ? await topOfCell(db, userId, filter, urgency, importance, TOP) : [];
+          const top = ids.length > 0 ? (await deps.reader.listMessages(userId, { ids, limit: TOP })).items : [];
+          const score = scoreOf(urgency, importance);
+          cells.push({ urgency, importance, score, colour: colourOf(score), count, top });
+        }
+      }
+      return { cells };
+    },
+
+    /**
+     * Stores the correction (the source of truth for learning, with the learner's hashed example) and
+     * sets the effective analysis with source 'user' at once: the built-in result with every
+     * correction of the message laid over it.
+     */
+    async correct(userId: string, messageId: string, input: CorrectionInput): Promise<FullAnalysis> {
+      const row = await findMessage(db, userId, messageId);
+      if (!row || row.copy_count === 0) throw new MessageNotFoundError();
+      const cipher = await deps.crypto.forUser(userId);
+      const own = await ownAddress(userId, row.account_id, (a) => cipher.openText('account.settings.v1', a.id, a.settings));
+      const { input: analysisInput } = analysisInputOf(cipher, row, own, 0);
+      const now = deps.now();
+      const builtin = analyseMessage(analysisInput, { vipPatterns: [], ownDomains: [], trustedSenders: [] }, { now });
+      const correction: Correction = { urgency: input.urgency, importance: input.importance, category: input.category, spam: input.spam };
+      const example = trainingExample(analysisInput, builtin, correction);
+      const id = newId();
+      await db.transaction().execute(async (trx) => {
+        await insertCorrection(trx, {
+          id,
+          user_id: userId,
+          message_id: messageId,
+          urgency: input.urgency ?? null,
+          importance: input.importance ?? null,
+          category: input.category ?? null,
+          is_spam: input.spam === undefined ? null : input.spam ? 1 : 0,
+          previous_source: row.analysis_source,
+          example: cipher.sealText(ANALYSIS_CONTEXT.example, id, JSON.stringify(example)),
+          created_at: now,
+        });
+        const merged = (await mergedCorrections(trx, userId, [messageId])).get(messageId);
+        await writeAnalysis(trx, userId, messageId, effectiveRow(cipher, messageId, builtin, merged), now, false);
+      });
+      return analysisOf(userId, messageId);
+    },
+  };
+}
+
+export type AnalysisService = ReturnType<typeof createAnalysisService>;
