@@ -109,3 +109,13 @@ export async function collect(chunks: AsyncIterable<Buffer>): Promise<{ data: Bu
   }
   return { data: Buffer.concat(parts), count: parts.length, largest };
 }
+
+/**
+ * The one malformed variant whose subject bytes are lost: B-encoded text with characters cut out, so
+ * no decoder can show the manifest's subject. Every other kind, malformed or not, must match it.
+ */
+export function isUnrecoverable(m: MaildirEntry, maildir: string): boolean {
+  if (m.kind !== 'malformed-bad-encoded-word') return false;
+  const head = fs.readFileSync(path.join(maildir, m.file)).toString('latin1');
+  return /^Subject: =\?utf-8\?B\?/m.test(head);
+}
