@@ -10,6 +10,13 @@ import type { Logger } from './observability/logger.js';
 import { ReadinessRegistry } from './observability/readiness.js';
 import { createServices, type Services } from './services/index.js';
 import { createAccountsService, type AccountsService } from './services/accounts.js';
+import type { ImapFlow } from 'imapflow';
+import { refreshFolders } from './mail/imap/folders.js';
+import { createParsePool } from './mail/mime/parse-pool.js';
+import { createAccountSync } from './services/sync/account-sync.js';
+import { accountSchedules } from './services/sync/schedules.js';
+import { createCrashPoints } from './services/sync/crash-points.js';
+import { createSyncStore } from './services/sync/store-adapter.js';
 import { createKeyedCanceller } from './jobs/keyed-cancel.js';
 
 export type Role = 'serve' | 'web' | 'worker';
@@ -76,22 +83,36 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
   const services = createServices({ db: database.db, config, sealer: crypto, onUserCreated: async (id) => void (await crypto.ensureUserKey(id)) });
 
   if (config.redisUrl) logger.warn('REDIS_URL is set, but the BullMQ back-end is not built yet; jobs use the embedded queue in PostgreSQL');
-  let jobs: JobsRuntime;
-  try {
-    jobs = await openJobs({ config, database, logger, role });
-  } catch (err) {
-    await database.close();
-    lock?.release();
-    throw err;
-  }
-  readiness.register({ name: 'queue', check: () => jobs.check() });
+  // Accounts and jobs need each other (deleting cancels jobs; sync borrows connections): bind late.
+  let jobs: JobsRuntime | undefined;
   const accounts = createAccountsService({
     db: database.db,
     config,
     crypto,
     throttle: services.throttle,
-    jobs: createKeyedCanceller({ db: database.db, queue: jobs.queue }),
+    jobs: { cancelKey: (key, userId) => createKeyedCanceller({ db: database.db, queue: jobs!.queue }).cancelKey(key, userId) },
   });
+  const parsePool = role === 'web' ? null : createParsePool();
+  const accountSync = createAccountSync({
+    db: database.db,
+    crypto,
+    connections: accounts.imap,
+    folders: { refresh: async (userId, accountId, client) => void (await refreshFolders({ db: database.db, crypto }, userId, accountId, client as ImapFlow)) },
+    store: createSyncStore({ parsePool: parsePool ?? undefined, maxMessageBytes: config.sync.maxMessageBytes, now: Date.now }),
+    options: { now: Date.now, flagCheckIntervalMs: config.sync.flagCheckMinutes * 60_000, batchSize: config.sync.batchSize, batchBytes: config.sync.batchBytes, maxMessageBytes: config.sync.maxMessageBytes },
+    crash: createCrashPoints(config.crashAt),
+  });
+  try {
+    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync }, schedules: () => accountSchedules(database.db) });
+  } catch (err) {
+    await accounts.close();
+    await parsePool?.close();
+    await database.close();
+    lock?.release();
+    throw err;
+  }
+  const openedJobs = jobs;
+  readiness.register({ name: 'queue', check: () => openedJobs.check() });
 
   return {
     config,
@@ -100,12 +121,13 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     logger,
     services,
     crypto,
-    jobs,
+    jobs: openedJobs,
     accounts,
     async close() {
       // Running jobs get the shutdown grace period to finish; the rest go back to the queue.
-      await jobs.close(config.shutdownGraceSeconds * 1000);
+      await openedJobs.close(config.shutdownGraceSeconds * 1000);
       await accounts.close();
+      await parsePool?.close();
       await database.close();
       lock?.release();
     },

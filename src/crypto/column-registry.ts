@@ -120,6 +120,7 @@ export const columnRegistry: ColumnRegistry = {
     highestmodseq: plaintext('IMAP sync state'),
     message_count: plaintext('folder size, shown in the UI and used to detect deletions'),
     unseen_count: plaintext('unread count, shown in the UI'),
+    synced_count: plaintext('IMAP sync state: the count at the last sync, to notice deletions'),
     last_full_check_at: plaintext('sync state'),
     last_flag_check_at: plaintext('sync state'),
     last_error_code: plaintext('stable error code of the last folder failure'),

@@ -258,6 +258,8 @@ export interface FoldersTable {
   highestmodseq: number | null;
   message_count: number;
   unseen_count: number;
+  /** The server's count at the end of the last sync (message_count follows every listing). */
+  synced_count: number | null;
   last_full_check_at: number | null;
   last_flag_check_at: number | null;
   last_error_code: string | null;

@@ -7,12 +7,17 @@ import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReadinessRegistry } from '../observability/readiness.js';
 import type { Services } from '../services/index.js';
+import type { Crypto } from '../crypto/crypto.js';
 import { registerAuth, type RouteAccess } from './plugins/auth.js';
 import type { JobsRuntime } from '../jobs/runtime.js';
 import type { ResolveUser } from './acting-user.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { accessRoutes } from './routes/access.js';
 import { accountRoutes } from './routes/accounts.js';
+import { syncRoutes } from './routes/sync.js';
+import { messageRoutes } from './routes/messages.js';
+import { createMessageReader } from '../services/messages/message-reader.js';
+import { createSyncRequests } from '../services/sync/sync-requests.js';
 import type { AccountsService } from '../services/accounts.js';
 import { authRoutes } from './routes/auth.js';
 import { probeRoutes } from './routes/probes.js';
@@ -44,6 +49,8 @@ export interface AppDeps {
   logger: Logger;
   readiness: ReadinessRegistry;
   services: Services;
+  /** Opens sealed content for the signed-in user (messages, sources, attachments). */
+  crypto: Pick<Crypto, 'forUser'>;
   https?: { key: string | Buffer; cert: string | Buffer } | null;
   /** Jobs API and the event stream; absent in apps built without a queue. */
   jobs?: Pick<JobsRuntime, 'queue' | 'admin' | 'signals'>;
@@ -127,6 +134,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(userRoutes, { services: deps.services });
       await api.register(accessRoutes, { services: deps.services, config });
       if (deps.accounts) await api.register(accountRoutes, { accounts: deps.accounts });
+      await api.register(messageRoutes, { reader: createMessageReader({ db: deps.database.db, crypto: deps.crypto }) });
+      if (deps.accounts && deps.jobs) {
+        await api.register(syncRoutes, { sync: createSyncRequests({ db: deps.database.db, queue: deps.jobs.queue, accounts: deps.accounts }) });
+      }
     },
     { prefix: '/api' },
   );

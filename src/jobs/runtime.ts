@@ -7,7 +7,7 @@ import { createJobAdmin, type JobAdmin } from './admin.js';
 import { createEmbeddedQueue, type EmbeddedQueue } from './embedded/queue.js';
 import { createMemorySignals, createPgSignals, type JobSignals } from './embedded/signals.js';
 import { createEmbeddedWorker, type EmbeddedWorker, type WorkerOptions } from './embedded/worker.js';
-import { createJobDefinitions, systemSchedules } from './handlers/index.js';
+import { createJobDefinitions, systemSchedules, type HandlerDeps } from './handlers/index.js';
 import { createJobRegistry, type JobDefinition, type JobRegistry } from './registry.js';
 import { createScheduler, type ScheduleEntry, type Scheduler } from './scheduler.js';
 
@@ -32,6 +32,8 @@ export interface OpenJobsOptions {
   role: 'serve' | 'web' | 'worker';
   /** Replaces the production handlers (the contract suite's fixture types). */
   definitions?: JobDefinition[];
+  /** What the production handlers need beyond the database (mail sync). */
+  handlers?: Omit<HandlerDeps, 'db'>;
   schedules?: () => Promise<ScheduleEntry[]>;
   worker?: Partial<Omit<WorkerOptions, 'version'>>;
   schedulerEveryMs?: number;
@@ -51,7 +53,7 @@ export async function openJobs(options: OpenJobsOptions): Promise<JobsRuntime> {
   const db = database.db;
   const signals =
     database.dialect === 'sqlite' ? createMemorySignals() : createPgSignals({ url: config.database.url, db, logger: logger.child({ part: 'job-signals' }) });
-  const registry = createJobRegistry(options.definitions ?? createJobDefinitions({ db }));
+  const registry = createJobRegistry(options.definitions ?? createJobDefinitions({ db, ...options.handlers }));
   const queue = createEmbeddedQueue({ db, registry, signals });
   const admin = createJobAdmin({ db, queue, signals, registry });
 

@@ -10,6 +10,7 @@ import { createTestCrypto, testKeyRing } from './crypto.js';
 import { createServices, type Services } from '../../src/services/index.js';
 import { openJobs, type JobsRuntime } from '../../src/jobs/runtime.js';
 import type { JobDefinition } from '../../src/jobs/registry.js';
+import type { Crypto } from '../../src/crypto/crypto.js';
 
 /** One master key ring per test process, so several apps on one database open the same data. */
 const sharedRing = testKeyRing();
@@ -24,7 +25,7 @@ export async function buildTestApp(
   database: TestDatabase,
   env: EnvInput = {},
   options: { now?: () => number; jobDefinitions?: JobDefinition[]; accounts?: Partial<AccountsOptions>; webRoot?: string | null } = {},
-): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; jobs: JobsRuntime | null; accounts: AccountsService }> {
+): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; jobs: JobsRuntime | null; accounts: AccountsService; crypto: Crypto }> {
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TWO_FACTOR_POLICY: 'optional', ...env });
   const readiness = new ReadinessRegistry();
   readiness.register({ name: 'database', check: async () => void (await sql`select 1`.execute(database.db)) });
@@ -45,11 +46,11 @@ export async function buildTestApp(
     now: options.now,
     options: options.accounts,
   });
-  const app = await buildApp({ config, database, readiness, services, accounts, logger, jobs: jobs ?? undefined, webRoot: options.webRoot });
+  const app = await buildApp({ config, database, readiness, services, crypto, accounts, logger, jobs: jobs ?? undefined, webRoot: options.webRoot });
   app.addHook('onClose', async () => {
     await accounts.close();
     await jobs?.close(1000);
   });
   await app.ready();
-  return { app, readiness, services, jobs, accounts };
+  return { app, readiness, services, jobs, accounts, crypto };
 }

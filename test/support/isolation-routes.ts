@@ -14,6 +14,9 @@ export interface IsolationFixture {
   invitationId: string;
   accountIdA: string;
   folderIdA: string;
+  messageIdA: string;
+  /** A message of A that has an attachment (index 0). */
+  attachmentMessageIdA: string;
 }
 
 export interface RouteCase {
@@ -66,7 +69,13 @@ export const routeCases: Record<string, RouteCase> = {
     kind: 'owned',
     build: (f) => ({ url: `/api/accounts/${f.accountIdA}/folders`, body: { folders: [{ id: f.folderIdA, synced: false }] } }),
   },
+  'POST /api/accounts/:id/sync': { kind: 'owned', build: (f) => ({ url: `/api/accounts/${f.accountIdA}/sync` }) },
   'POST /api/accounts/:id/folders/refresh': { kind: 'owned', build: (f) => ({ url: `/api/accounts/${f.accountIdA}/folders/refresh` }) },
+
+  'GET /api/messages': { kind: 'owned', isList: true },
+  'GET /api/messages/:id': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}` }) },
+  'GET /api/messages/:id/source': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/source` }) },
+  'GET /api/messages/:id/attachments/:index': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.attachmentMessageIdA}/attachments/0` }) },
 
   'GET /api/admin/users': { kind: 'admin' },
   'POST /api/admin/users': { kind: 'admin', build: () => ({ body: { username: 'mallory', password: 'mallory-long-passphrase' } }) },

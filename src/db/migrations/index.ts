@@ -6,7 +6,8 @@ import { jobs } from './0005-jobs.js';
 import { access } from './0006-access.js';
 import { accounts } from './0007-accounts.js';
 import { messages } from './0008-messages.js';
+import { folderSyncCount } from './0009-folder-sync-count.js';
 import type { SchemaMigration } from './types.js';
 
 /** Every migration, in order. Names sort in this order; add new ones at the end. */
-export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access, accounts, messages];
+export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access, accounts, messages, folderSyncCount];

@@ -2,15 +2,19 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { JobDefinition } from '../registry.js';
 import type { ScheduleEntry } from '../scheduler.js';
+import type { AccountSync } from '../../services/sync/account-sync.js';
+import { accountSyncJob } from './account-sync.js';
 import { PRUNE_HISTORY, pruneHistoryJob } from './prune-history.js';
 
 export interface HandlerDeps {
   db: Kysely<Database>;
+  /** Absent in processes built without mail access (tests of the queue itself). */
+  accountSync?: AccountSync;
 }
 
 /** Every job type this version runs. New handlers are added here (one file each). */
 export function createJobDefinitions(deps: HandlerDeps): JobDefinition[] {
-  return [pruneHistoryJob(deps)];
+  return [pruneHistoryJob(deps), ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync })] : [])];
 }
 
 /** Periodic system jobs; per-account sync schedules are added by the sync service. */

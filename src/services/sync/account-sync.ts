@@ -7,9 +7,9 @@ import type { JobProgress } from '../../jobs/types.js';
 import type { CrashHook } from './crash-points.js';
 import { syncFolder, type FolderSyncOptions, type ImapSession, type SyncStore } from './folder-sync.js';
 
-/** Opens (or borrows from the account's pool) an authenticated IMAP session. */
+/** Lends a pooled, authenticated IMAP session of the account (the accounts service's pool). */
 export interface AccountConnections {
-  open(userId: string, accountId: string, signal: AbortSignal): Promise<{ client: ImapSession; release(): Promise<void> }>;
+  withConnection<T>(accountId: string, fn: (client: ImapSession) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
 }
 
 /** Lists the server's folders into the folders table (new ones, roles, gone ones). */
@@ -78,49 +78,52 @@ export function createAccountSync(deps: AccountSyncDeps) {
 
       await setState(userId, accountId, { state: 'syncing' });
       const cipher = await deps.crypto.forUser(userId);
-      let session: Awaited<ReturnType<AccountConnections['open']>> | null = null;
       try {
-        session = await deps.connections.open(userId, accountId, ctx.signal);
-        await deps.folders.refresh(userId, accountId, session.client);
-        const folders = await db
-          .selectFrom('folders')
-          .select(['id', 'path'])
-          .where('user_id', '=', userId)
-          .where('account_id', '=', accountId)
-          .where('is_synced', '=', 1)
-          .where('is_gone', '=', 0)
-          .orderBy('role')
-          .execute();
-        const total = folders.length;
-        let done = 0;
-        for (const f of folders) {
-          ctx.signal.throwIfAborted();
-          const folder = { userId, accountId, folderId: f.id, path: cipher.openText('folder.path.v1', f.id, f.path) };
-          try {
-            const r = await syncFolder(
-              { db, store: deps.store, cipher, client: session.client, lease: ctx.lease, signal: ctx.signal, crash: deps.crash },
-              folder,
-              { ...deps.options, initialWindowDays: account.initial_window_days, initialMaxPerFolder: account.initial_max_per_folder },
-            );
-            result.folders++;
-            if (r.skipped) result.foldersSkipped++;
-            result.fetched += r.fetched;
-            result.stored += r.stored;
-            result.flagsChanged += r.flagsChanged;
-            result.removed += r.removed;
-          } catch (err) {
-            if (isConnectionLevel(err)) throw err;
-            result.foldersFailed++;
-            await db
-              .updateTable('folders')
-              .set({ last_error_code: errorCode(err), updated_at: deps.options.now() })
+        await deps.connections.withConnection(
+          accountId,
+          async (client) => {
+            await deps.folders.refresh(userId, accountId, client);
+            const folders = await db
+              .selectFrom('folders')
+              .select(['id', 'path'])
               .where('user_id', '=', userId)
-              .where('id', '=', f.id)
+              .where('account_id', '=', accountId)
+              .where('is_synced', '=', 1)
+              .where('is_gone', '=', 0)
+              .orderBy('role')
               .execute();
-          }
-          done++;
-          await ctx.progress({ foldersDone: done, foldersTotal: total, fetched: result.fetched, stored: result.stored });
-        }
+            let done = 0;
+            for (const f of folders) {
+              ctx.signal.throwIfAborted();
+              const folder = { userId, accountId, folderId: f.id, path: cipher.openText('folder.path.v1', f.id, f.path) };
+              try {
+                const r = await syncFolder(
+                  { db, store: deps.store, cipher, client, lease: ctx.lease, signal: ctx.signal, crash: deps.crash },
+                  folder,
+                  { ...deps.options, initialWindowDays: account.initial_window_days, initialMaxPerFolder: account.initial_max_per_folder },
+                );
+                result.folders++;
+                if (r.skipped) result.foldersSkipped++;
+                result.fetched += r.fetched;
+                result.stored += r.stored;
+                result.flagsChanged += r.flagsChanged;
+                result.removed += r.removed;
+              } catch (err) {
+                if (isConnectionLevel(err)) throw err;
+                result.foldersFailed++;
+                await db
+                  .updateTable('folders')
+                  .set({ last_error_code: errorCode(err), updated_at: deps.options.now() })
+                  .where('user_id', '=', userId)
+                  .where('id', '=', f.id)
+                  .execute();
+              }
+              done++;
+              await ctx.progress({ foldersDone: done, foldersTotal: folders.length, fetched: result.fetched, stored: result.stored });
+            }
+          },
+          { signal: ctx.signal },
+        );
         const at = deps.options.now();
         await setState(userId, accountId, {
           state: result.foldersFailed > 0 ? 'error' : 'idle',
@@ -139,8 +142,6 @@ export function createAccountSync(deps: AccountSyncDeps) {
         if (kind === 'auth') throw new PermanentError('AUTH_FAILED', message);
         if (kind === 'transient') throw new TransientError(code, message);
         throw new PermanentError(code, message);
-      } finally {
-        await session?.release();
       }
     },
   };

@@ -12,15 +12,16 @@ export interface ImapSession {
     { messages?: number; uidNext?: number; uidValidity?: bigint; highestModseq?: bigint } | false
   >;
   getMailboxLock(path: string, options?: { readOnly?: boolean }): Promise<{ release(): void }>;
+  mailboxClose(): Promise<boolean>;
   search(query: Record<string, unknown>, options: { uid: true }): Promise<number[] | false | undefined>;
   fetch(
     range: string,
-    query: { uid: true; flags?: boolean; internalDate?: boolean; size?: boolean; source?: boolean; emailId?: boolean },
+    query: { uid: true; flags?: boolean; internalDate?: boolean; size?: boolean; source?: boolean; emailId?: boolean; headers?: boolean },
     options?: { uid?: boolean; changedSince?: bigint },
-  ): AsyncIterable<{ uid: number; flags?: Set<string>; modseq?: bigint; internalDate?: Date | string; size?: number; source?: Buffer; emailId?: string }>;
+  ): AsyncIterable<{ uid: number; flags?: Set<string>; modseq?: bigint; internalDate?: Date | string; size?: number; source?: Buffer; headers?: Buffer; emailId?: string }>;
 }
 
-/** One fetched message as the store receives it. `raw` is null when it was above the size limit. */
+/** One fetched message as the store receives it: the full source, or only the header block above the size limit. */
 export interface FetchedMessage {
   uid: number;
   flags: string[];
@@ -53,7 +54,8 @@ export interface SyncStore {
   write(trx: Transaction<Database>, prepared: unknown): Promise<{ stored: number }>;
   applyFlags(trx: Transaction<Database>, folder: FolderRef, uidvalidity: number, updates: FlagUpdate[]): Promise<number>;
   removeCopies(trx: Transaction<Database>, folder: FolderRef, uidvalidity: number, uids: number[]): Promise<number>;
-  reseedFolder(trx: Transaction<Database>, folder: FolderRef, oldUidvalidity: number): Promise<void>;
+  /** UIDVALIDITY changed: copies under any other UIDVALIDITY become tombstones, so re-fetched ones re-attach. */
+  reseedFolder(trx: Transaction<Database>, folder: FolderRef, newUidvalidity: number): Promise<number>;
   knownUids(db: Kysely<Database>, folder: FolderRef, uidvalidity: number): Promise<number[]>;
 }
 
@@ -91,7 +93,7 @@ interface Deps {
 async function readState(db: Kysely<Database>, folder: FolderRef): Promise<StoredFolderState> {
   const row = await db
     .selectFrom('folders')
-    .select(['uidvalidity', 'uidnext', 'highestmodseq', 'message_count', 'last_flag_check_at'])
+    .select(['uidvalidity', 'uidnext', 'highestmodseq', 'synced_count', 'last_flag_check_at'])
     .where('user_id', '=', folder.userId)
     .where('id', '=', folder.folderId)
     .executeTakeFirstOrThrow();
@@ -99,7 +101,7 @@ async function readState(db: Kysely<Database>, folder: FolderRef): Promise<Store
     uidvalidity: row.uidvalidity,
     uidnext: row.uidnext,
     highestmodseq: row.highestmodseq,
-    serverCount: row.message_count,
+    serverCount: row.synced_count ?? 0,
     lastFlagCheckAt: row.last_flag_check_at,
   };
 }
@@ -152,7 +154,7 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
   const lock = await client.getMailboxLock(folder.path, { readOnly: true });
   try {
     if (plan.reseed && state.uidvalidity !== null) {
-      await fenced((trx) => store.reseedFolder(trx, folder, state.uidvalidity!));
+      await fenced((trx) => store.reseedFolder(trx, folder, status.uidValidity));
       result.reseeded = true;
     }
     const uidvalidity = status.uidValidity;
@@ -226,6 +228,7 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
           uidnext: status.uidNext,
           highestmodseq: status.highestModseq,
           message_count: status.messages,
+          synced_count: status.messages,
           last_full_check_at: at,
           ...(plan.flags === 'all' || plan.initial ? { last_flag_check_at: at } : {}),
           last_error_code: null,
@@ -238,6 +241,9 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
     return result;
   } finally {
     lock.release();
+    // Leave nothing selected: STATUS on a selected mailbox answers from that session's stale view
+    // (RFC 3501 says not to use it so), and the next sync starts with STATUS on this very folder.
+    await client.mailboxClose().catch(() => false);
   }
 }
 
@@ -282,16 +288,23 @@ async function planBatches(client: ImapSession, uids: number[], options: FolderS
   return batches;
 }
 
-/** Fills in the raw source of every message within the size limit; larger ones stay metadata only. */
+/** Fills in the raw source of every message within the size limit; of larger ones only the header block. */
 async function fetchSources(client: ImapSession, batch: FetchedMessage[], options: FolderSyncOptions): Promise<FetchedMessage[]> {
   const byUid = new Map(batch.map((m) => [m.uid, m]));
-  const withSource = batch.filter((m) => m.size <= options.maxMessageBytes).map((m) => m.uid);
-  if (withSource.length) {
-    for await (const m of client.fetch(uidRanges(withSource), { uid: true, source: true }, { uid: true })) {
+  const small = batch.filter((m) => m.size <= options.maxMessageBytes).map((m) => m.uid);
+  const large = batch.filter((m) => m.size > options.maxMessageBytes).map((m) => m.uid);
+  if (small.length) {
+    for await (const m of client.fetch(uidRanges(small), { uid: true, source: true }, { uid: true })) {
       const item = byUid.get(m.uid);
       if (item && m.source) item.raw = m.source;
     }
   }
-  // A message expunged between the two fetches has no source although it was small enough: leave it out.
-  return batch.filter((m) => m.raw !== null || m.size > options.maxMessageBytes);
+  if (large.length) {
+    for await (const m of client.fetch(uidRanges(large), { uid: true, headers: true }, { uid: true })) {
+      const item = byUid.get(m.uid);
+      if (item && m.headers) item.raw = m.headers;
+    }
+  }
+  // A message expunged between the fetches has nothing to store: leave it out.
+  return batch.filter((m) => m.raw !== null);
 }

@@ -15,7 +15,8 @@ describe('mailhelper users', () => {
     expect(res.stderr).toContain('run `mailhelper migrate up`');
   });
 
-  it('adds, lists, disables, re-enables, sets passwords and deletes users while serve runs', async () => {
+  // Many CLI processes in a row: a generous hang guard, not a speed limit.
+  it('adds, lists, disables, re-enables, sets passwords and deletes users while serve runs', { timeout: 180_000 }, async () => {
     const port = await freePort();
     const server = await startServer(['serve', '--port', String(port)], env, port);
     try {

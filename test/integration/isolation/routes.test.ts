@@ -9,6 +9,9 @@ import { routeCaseFor, routeCases, type IsolationFixture, type RouteCase } from 
 import { createFixtureTables } from '../jobs/fixtures/handlers.mjs';
 import type { RouteInfo } from '../../../src/http/app.js';
 import { describeWithDovecot } from '../../support/testbed.js';
+import { createTestSync } from '../../support/sync.js';
+import { accountSyncJob } from '../../../src/jobs/handlers/account-sync.js';
+import type { AccountSync } from '../../../src/services/sync/account-sync.js';
 
 /** Every row that belongs to a user, in every table with a user_id (plus the user row itself). */
 async function rowsOf(db: Kysely<any>, userId: string): Promise<string> {
@@ -34,7 +37,9 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
 
   beforeAll(async () => {
     await createFixtureTables(ctx.db);
-    const built = await buildTestApp(ctx.handle, { ALLOW_PRIVATE_MAIL_HOSTS: '1' }, { jobDefinitions: fixtureJobDefinitions(ctx.db) });
+    // The sync type is registered so "sync now" can enqueue; no worker runs it in this test.
+    const neverRun = { run: async () => { throw new Error('not run here'); } } as unknown as AccountSync;
+    const built = await buildTestApp(ctx.handle, { ALLOW_PRIVATE_MAIL_HOSTS: '1' }, { jobDefinitions: [...fixtureJobDefinitions(ctx.db), accountSyncJob({ accountSync: neverRun })] });
     app = built.app;
     routes = app.routeTable;
     const { services, jobs } = built;
@@ -51,14 +56,28 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
     // A real mailbox for A on the test bed, added through the API (plain IMAP is allowed on loopback).
     const mailbox = bed.server.createUser(`iso-${ctx.dialect}`, 'iso-imap-password');
     await bed.server.createFolder(mailbox, 'Archive');
+    bed.server.fillGenerated(mailbox, { seed: 21, count: 12, kinds: ['plain', 'attachment'] });
     const created = await a.post('/api/accounts', {
       name: 'A mail',
       imap: { host: bed.server.host, port: bed.server.port, security: 'none', user: mailbox.name, password: 'iso-imap-password' },
+      initialWindow: { sinceDays: 36_500 },
     });
     expect(created.statusCode, created.body).toBe(201);
     const accountIdA = created.json().id as string;
     const folderIdA = ((await a.get(`/api/accounts/${accountIdA}/folders`)).json() as { id: string; role: string }[])[0]!.id;
-    fixture = { userA: { id: alice.id, username: alice.username }, tokenIdA: token.id, jobIdA: job.id, invitationId: invitation.id, accountIdA, folderIdA };
+    await createTestSync({ db: ctx.db, crypto: built.crypto, accounts: built.accounts }).run(alice.id, accountIdA);
+    const withAttachment = await ctx.db.selectFrom('messages').select('id').where('user_id', '=', alice.id).where('has_attachments', '=', 1).executeTakeFirstOrThrow();
+    const anyMessage = await ctx.db.selectFrom('messages').select('id').where('user_id', '=', alice.id).executeTakeFirstOrThrow();
+    fixture = {
+      userA: { id: alice.id, username: alice.username },
+      tokenIdA: token.id,
+      jobIdA: job.id,
+      invitationId: invitation.id,
+      accountIdA,
+      folderIdA,
+      messageIdA: anyMessage.id,
+      attachmentMessageIdA: withAttachment.id,
+    };
   });
   afterAll(async () => app?.close());
 
@@ -71,7 +90,7 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
     for (const r of routes) if (r.access === 'admin') expect(routeCaseFor(r.method, r.url)!.kind, `${r.method} ${r.url}`).toBe('admin');
   });
 
-  const secretsOfA = () => [fixture.userA.id, fixture.userA.username, fixture.tokenIdA, fixture.jobIdA, fixture.accountIdA, fixture.folderIdA];
+  const secretsOfA = () => [fixture.userA.id, fixture.userA.username, fixture.tokenIdA, fixture.jobIdA, fixture.accountIdA, fixture.folderIdA, fixture.messageIdA];
 
   async function send(client: TestClient, route: RouteInfo, c: RouteCase) {
     const built = c.build?.(fixture) ?? {};

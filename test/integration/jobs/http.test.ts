@@ -25,6 +25,7 @@ describeEachDialect('jobs API and event stream', (ctx) => {
   const tokens = new Map<string, string>();
   const as = (id: string, _role = 'user') => ({ authorization: `Bearer ${tokens.get(id)}` });
   let services: Services;
+  let crypto: ReturnType<typeof createTestCrypto>;
 
   const start = async (role: 'serve' | 'web') => {
     const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: ctx.handle.url, JOBS_CONCURRENCY: '2', JOBS_PER_USER_CAP: '2' });
@@ -36,7 +37,7 @@ describeEachDialect('jobs API and event stream', (ctx) => {
       definitions: fixtureJobDefinitions(ctx.db),
       worker: { leaseMs: 2000, pollMs: 100, backoff: { baseMs: 50, maxMs: 100 } },
     });
-    const app = await buildApp({ config, database: ctx.handle, logger, readiness: new ReadinessRegistry(), services, jobs, eventHeartbeatMs: 100 });
+    const app = await buildApp({ config, database: ctx.handle, logger, readiness: new ReadinessRegistry(), services, crypto, jobs, eventHeartbeatMs: 100 });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     return { app, jobs, url };
   };
@@ -45,7 +46,8 @@ describeEachDialect('jobs API and event stream', (ctx) => {
     await createFixtureTables(ctx.db);
     [alice, bob, admin] = [await createUser(ctx.db), await createUser(ctx.db), await createUser(ctx.db, 'admin')];
     const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: ctx.handle.url });
-    services = createServices({ db: ctx.db, config, sealer: createTestCrypto(ctx.db) });
+    crypto = createTestCrypto(ctx.db);
+    services = createServices({ db: ctx.db, config, sealer: crypto });
     for (const id of [alice, bob]) tokens.set(id, (await services.tokens.create(id, { name: 'test', scopes: ['read', 'write'] })).token);
     tokens.set(admin, (await services.tokens.create(admin, { name: 'test', scopes: ['read', 'write', 'admin'] })).token);
     serve = await start('serve');

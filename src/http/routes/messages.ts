@@ -1,0 +1,103 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { MessageReader, MessageSummary } from '../../services/messages/message-reader.js';
+import { viewerOf } from '../plugins/auth.js';
+import { parseInput } from '../validation.js';
+
+const listQuery = z.object({
+  account: z.string().uuid().optional(),
+  folderId: z.string().uuid().optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+});
+const idParams = z.object({ id: z.string().uuid() });
+const attachmentParams = idParams.extend({ index: z.coerce.number().int().min(0).max(100_000) });
+
+/** The API's message summary; `analysis` arrives with the analyser. */
+function toSummary(m: MessageSummary) {
+  return {
+    id: m.id,
+    accountId: m.accountId,
+    folder: m.folderIds[0] ?? null,
+    folderIds: m.folderIds,
+    threadId: m.threadId,
+    from: m.from,
+    subject: m.subject,
+    snippet: m.snippet,
+    date: m.date,
+    size: m.size,
+    unread: m.unread,
+    flagged: m.flagged,
+    answered: m.answered,
+    done: m.done,
+    hasAttachments: m.hasAttachments,
+    isNewsletter: m.isNewsletter,
+    isCalendar: m.isCalendar,
+    analysis: null,
+  };
+}
+
+/** Downloads are never rendered by the browser: attachment disposition, no sniffing, a sandbox CSP. */
+function asDownload(reply: FastifyReply, contentType: string, filename: string, size: number): FastifyReply {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return reply
+    .header('content-type', contentType)
+    .header('content-length', String(size))
+    .header('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`)
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "sandbox; default-src 'none'")
+    .header('cache-control', 'private, no-store');
+}
+
+/** A safe MIME type to send: the declared one if it is well-formed, else a neutral binary type. */
+function safeContentType(declared: string): string {
+  return /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/i.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
+}
+
+/** Messages as stored by the sync: lists count messages, not copies. */
+export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader }> = async (app, { reader }) => {
+  app.get('/messages', async (req) => {
+    const q = parseInput(listQuery, req.query);
+    const page = await reader.listMessages(viewerOf(req).id, { accountId: q.account, folderId: q.folderId, cursor: q.cursor ?? null, limit: q.limit });
+    return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
+  });
+
+  app.get('/messages/:id', async (req) => {
+    const { id } = parseInput(idParams, req.params);
+    const m = await reader.getMessage(viewerOf(req).id, id);
+    return {
+      id: m.id,
+      accountId: m.accountId,
+      threadId: m.threadId,
+      folderIds: m.folderIds,
+      date: m.date,
+      size: m.size,
+      headers: m.headers,
+      text: m.text,
+      // Raw mail HTML is only ever served sanitised, from its own route with its own CSP (to come).
+      hasHtml: m.html !== null,
+      calendar: m.calendar,
+      attachments: m.attachments,
+      flags: { unread: m.unread, flagged: m.flagged, answered: m.answered },
+      done: m.done,
+      copies: m.copies,
+      parseWarnings: m.parseWarnings,
+      sourceAvailable: m.sourceAvailable,
+      analysis: null,
+    };
+  });
+
+  app.get('/messages/:id/source', async (req, reply) => {
+    const { id } = parseInput(idParams, req.params);
+    const source = await reader.openSource(viewerOf(req).id, id);
+    return asDownload(reply, 'message/rfc822', `${id}.eml`, source.size).send(Readable.from(source.chunks));
+  });
+
+  app.get('/messages/:id/attachments/:index', async (req, reply) => {
+    const { id, index } = parseInput(attachmentParams, req.params);
+    const att = await reader.openAttachment(viewerOf(req).id, id, index);
+    const name = att.info.filename ?? `attachment-${index}`;
+    return asDownload(reply, safeContentType(att.info.contentType), name, att.info.size).send(Readable.from(att.chunks));
+  });
+};
