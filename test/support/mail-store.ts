@@ -111,11 +111,13 @@ export async function collect(chunks: AsyncIterable<Buffer>): Promise<{ data: Bu
 }
 
 /**
- * The one malformed variant whose subject bytes are lost: B-encoded text with characters cut out, so
- * no decoder can show the manifest's subject. Every other kind, malformed or not, must match it.
+ * Broken encoded words whose intended subject no correct decoder can show: B-encoded text with
+ * characters cut out, and Q-encoded text of a subject with a "?" (the generator leaves it unescaped,
+ * so "?=" ends the word early and the rest is literal text, as RFC 2047 says). Every other kind,
+ * malformed or not, must show the manifest's subject.
  */
 export function isUnrecoverable(m: MaildirEntry, maildir: string): boolean {
   if (m.kind !== 'malformed-bad-encoded-word') return false;
   const head = fs.readFileSync(path.join(maildir, m.file)).toString('latin1');
-  return /^Subject: =\?utf-8\?B\?/m.test(head);
+  return /^Subject: =\?utf-8\?B\?/m.test(head) || (/^Subject: =\?[^?]+\?Q\?/m.test(head) && m.subject.includes('?'));
 }
