@@ -50,6 +50,10 @@ export interface RunResult {
 }
 
 const task = JSON.parse(process.env.BENCH_TASK ?? '{}') as Task;
+/** BENCH_TRACE=1: phase times of each product sync on stderr. */
+const trace = (what: string, since: number) => {
+  if (process.env.BENCH_TRACE) process.stderr.write(`    [trace] ${what}: ${(performance.now() - since).toFixed(1)} ms\n`);
+};
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
 const SKIP = /^(trash|junk|spam)$/i;
 
@@ -144,7 +148,9 @@ function timedStore(store: SyncStore, phases: { prepare: number; write: number }
 }
 
 async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: url, ALLOW_PRIVATE_MAIL_HOSTS: '1' });
+  // SYNC_BATCH_SIZE / SYNC_BATCH_MB from the environment reach the product as they would in production.
+  const tuning = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^SYNC_BATCH_(SIZE|MB)$/.test(k)));
+  const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: url, ALLOW_PRIVATE_MAIL_HOSTS: '1', ...tuning });
   const { id: keyId, key } = generateMasterKey();
   const crypto = createCrypto({ ring: staticMasterKeys({ keys: new Map([[keyId, key]]), activeId: keyId }), db: h.db });
   const userId = newId();
@@ -163,8 +169,19 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
   const sync = createAccountSync({
     db: h.db,
     crypto,
-    connections: accounts.imap,
-    folders: { refresh: async (uid, accountId, client) => void (await refreshFolders({ db: h.db, crypto }, uid, accountId, client as ImapFlow)) },
+    connections: {
+      withConnection: (accountId, fn, options) => {
+        const t = performance.now();
+        return accounts.imap.withConnection(accountId, (client) => (trace('connection', t), fn(client)), options);
+      },
+    },
+    folders: {
+      refresh: async (uid, accountId, client) => {
+        const t = performance.now();
+        await refreshFolders({ db: h.db, crypto }, uid, accountId, client as ImapFlow);
+        trace('folder list', t);
+      },
+    },
     store: timedStore(createSyncStore({ parsePool, maxMessageBytes: config.sync.maxMessageBytes, now: Date.now }), phases),
     options: { now: Date.now, flagCheckIntervalMs: config.sync.flagCheckMinutes * 60_000, batchSize: config.sync.batchSize, batchBytes: config.sync.batchBytes, maxMessageBytes: config.sync.maxMessageBytes },
   });
@@ -172,7 +189,16 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
     const lease = (await acquireLease(h.db, account.id, 'bench', 3_600_000, Date.now()))!;
     try {
       const t = performance.now();
-      const r = await sync.run(userId, account.id, { lease, signal: new AbortController().signal, progress: async () => {} });
+      let last = t;
+      const r = await sync.run(userId, account.id, {
+        lease,
+        signal: new AbortController().signal,
+        progress: async (p) => {
+          trace(`folder ${String(p.foldersDone)}/${String(p.foldersTotal)}`, last);
+          last = performance.now();
+        },
+      });
+      trace('whole run', t);
       return { r, seconds: (performance.now() - t) / 1000 };
     } finally {
       await releaseLease(h.db, lease);
