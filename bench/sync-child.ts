@@ -40,6 +40,8 @@ export interface Task {
 
 export interface RunResult {
   seconds: number;
+  /** CPU seconds of this process (all its threads): less sensitive to other load on the machine than wall time. */
+  cpu: number;
   messages: number;
   bytes: number;
   maxRssMb: number;
@@ -53,6 +55,10 @@ const task = JSON.parse(process.env.BENCH_TASK ?? '{}') as Task;
 /** BENCH_TRACE=1: phase times of each product sync on stderr. */
 const trace = (what: string, since: number) => {
   if (process.env.BENCH_TRACE) process.stderr.write(`    [trace] ${what}: ${(performance.now() - since).toFixed(1)} ms\n`);
+};
+const cpuSeconds = () => {
+  const u = process.resourceUsage();
+  return (u.userCPUTime + u.systemCPUTime) / 1e6;
 };
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
 const SKIP = /^(trash|junk|spam)$/i;
@@ -79,6 +85,7 @@ function tlsOf(client: ImapFlow): string {
 
 async function bare(): Promise<RunResult> {
   const start = performance.now();
+  const cpu0 = cpuSeconds();
   const client = await connect();
   let messages = 0;
   let bytes = 0;
@@ -95,7 +102,7 @@ async function bare(): Promise<RunResult> {
   }
   const tls = tlsOf(client);
   await client.logout();
-  return { seconds: (performance.now() - start) / 1000, messages, bytes, maxRssMb: maxRssMb(), tls };
+  return { seconds: (performance.now() - start) / 1000, cpu: cpuSeconds() - cpu0, messages, bytes, maxRssMb: maxRssMb(), tls };
 }
 
 // The naive loop: fetch, parse, insert the raw source and a few plaintext fields, 50 rows per transaction.
@@ -104,6 +111,7 @@ async function naive(h: DatabaseHandle): Promise<RunResult> {
   await sql`create table naive (id text primary key, folder text, uid integer, subject text, sender text, body text, raw ${blob})`.execute(h.db);
   const db = h.db as Kysely<any>;
   const start = performance.now();
+  const cpu0 = cpuSeconds();
   const client = await connect();
   let messages = 0;
   let bytes = 0;
@@ -131,7 +139,7 @@ async function naive(h: DatabaseHandle): Promise<RunResult> {
     }
   }
   await client.logout();
-  return { seconds: (performance.now() - start) / 1000, messages, bytes, maxRssMb: maxRssMb() };
+  return { seconds: (performance.now() - start) / 1000, cpu: cpuSeconds() - cpu0, messages, bytes, maxRssMb: maxRssMb() };
 }
 
 /** Times the store's two halves: prepare (parse, hash, seal) and write (the batch transaction's work). */
@@ -164,7 +172,7 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
     imap: { host: task.host, port: task.tlsPort, security: 'tls', user: task.user, password: task.password, tls: { fingerprintSha256 } },
     initialWindow: { sinceDays: 36_500 },
   }));
-  const parsePool = createParsePool();
+  const parsePool = createParsePool(process.env.BENCH_NO_WORKER ? { thresholdBytes: Number.MAX_SAFE_INTEGER } : {});
   const phases = { prepare: 0, write: 0 };
   const sync = createAccountSync({
     db: h.db,
@@ -189,6 +197,7 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
     const lease = (await acquireLease(h.db, account.id, 'bench', 3_600_000, Date.now()))!;
     try {
       const t = performance.now();
+      const cpu0 = cpuSeconds();
       let last = t;
       const r = await sync.run(userId, account.id, {
         lease,
@@ -199,13 +208,14 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
         },
       });
       trace('whole run', t);
-      return { r, seconds: (performance.now() - t) / 1000 };
+      return { r, seconds: (performance.now() - t) / 1000, cpu: cpuSeconds() - cpu0 };
     } finally {
       await releaseLease(h.db, lease);
     }
   };
   const proxy = await startImapProxy({ upstream: { host: task.host, port: task.tlsPort, tls: true }, listenTls: { key: task.keyPem, cert: task.certPem } });
   try {
+    if (process.env.BENCH_TRACE) process.stderr.write(`    [trace] before the first sync: rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${maxRssMb().toFixed(0)} MB\n`);
     const first = await run();
     if (first.r.foldersFailed > 0) throw new Error(`${first.r.foldersFailed} folders failed`);
     const rssFirst = maxRssMb();
@@ -216,7 +226,7 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
     proxy.reset();
     const second = await run();
     return {
-      seconds: first.seconds, messages: first.r.stored, bytes, maxRssMb: rssFirst, phases,
+      seconds: first.seconds, cpu: first.cpu, messages: first.r.stored, bytes, maxRssMb: rssFirst, phases,
       second: { seconds: second.seconds, commands: proxy.totals(), fetched: second.r.fetched, maxRssMb: maxRssMb() },
     };
   } finally {
@@ -227,6 +237,15 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
 }
 
 async function main() {
+  if (process.env.BENCH_TRACE) {
+    // Peak of each memory component, sampled: what makes up the peak RSS.
+    const peak: Record<string, number> = {};
+    const sample = () => {
+      for (const [k, v] of Object.entries(process.memoryUsage())) peak[k] = Math.max(peak[k] ?? 0, v / 1048576);
+    };
+    setInterval(sample, 20).unref();
+    process.on('exit', () => process.stderr.write(`    [trace] ${task.kind} memory peaks (MB): ${Object.entries(peak).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}\n`));
+  }
   let result: RunResult;
   if (task.kind === 'bare') result = await bare();
   else if (task.kind === 'naive') result = await withDatabase(task.dialect, (h) => naive(h), { migrate: false });
