@@ -7,7 +7,7 @@
  *   - a naive loop (fetch, postal-mime, insert) on each database,
  * each in its own child process (bench/sync-child.ts), so peak RSS is per run.
  *
- *   npm run bench:sync -- [--quick] [--count N] [--dialect sqlite|postgres|both] [--repeat N]
+ *   npm run bench:sync -- [--quick] [--count N] [--dialect sqlite|postgres|both] [--repeat N] [--only product]
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
@@ -29,6 +29,8 @@ const count = Number(option('count') ?? (quick ? 500 : 3000));
 const dialectArg = option('dialect') ?? 'both';
 /** Each run this many times, alternating, keeping the fastest: the machine is shared, noise only ever adds time. */
 const repeat = Math.max(1, Number(option('repeat') ?? 1));
+/** `--only product`: skip the baselines (for tuning; no ratios are printed). */
+const productOnly = option('only') === 'product';
 const dialects: Dialect[] = dialectArg === 'both' ? ['sqlite', 'postgres'] : [dialectArg as Dialect];
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sync-child.js');
 const TARGETS = { naive: 0.9, bare: 0.3, secondShare: 0.01, rssMb: 250 };
@@ -49,6 +51,14 @@ async function main() {
     console.log(`transport: IMAPS (implicit TLS, ${warm.tls}) for every run; the product pins the server certificate by SHA-256`);
     console.log(`warm-up pass (not counted): ${warm.messages} messages in ${warm.seconds.toFixed(2)} s\n`);
 
+    if (productOnly) {
+      for (const dialect of dialects) {
+        const product = await best(() => child({ ...base, kind: 'product', dialect }));
+        line(`product initial sync [${dialect}]`, product);
+        console.log(`  second sync, unchanged [${dialect}]: ${(product.second!.seconds * 1000).toFixed(0)} ms, ${product.second!.fetched} fetched`);
+      }
+      return;
+    }
     const bare = await best(() => child({ ...base, kind: 'bare', dialect: 'sqlite' }));
     line('bare imapflow fetch of all sources', bare);
     const misses: string[] = [];
@@ -61,7 +71,7 @@ async function main() {
       line(`product initial sync [${dialect}]`, product);
       const p = product.phases!;
       const other = product.seconds - p.prepare - p.write;
-      console.log(`    busy time per stage (stages overlap: the next batch downloads and prepares while one commits): prepare (parse, hash, seal) ${p.prepare.toFixed(2)} s, write transactions ${p.write.toFixed(2)} s; wall time not in either ${Math.max(0, other).toFixed(2)} s`);
+      console.log(`    stages: prepare (parse, hash, seal) ${p.prepare.toFixed(2)} s, write transactions ${p.write.toFixed(2)} s, IMAP fetch and the rest ${other.toFixed(2)} s`);
       console.log(`    CPU: product ${product.cpu.toFixed(2)} s vs naive loop ${naive.cpu.toFixed(2)} s (${(product.cpu / naive.cpu).toFixed(2)}x) vs bare fetch ${bare.cpu.toFixed(2)} s`);
       const s = product.second!;
       const fetches = (s.commands.FETCH ?? 0) + (s.commands['UID FETCH'] ?? 0);
@@ -122,7 +132,7 @@ function line(name: string, r: RunResult) {
 
 function child(task: Task): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [CHILD], { env: { ...process.env, BENCH_TASK: JSON.stringify(task) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [...(process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean), CHILD], { env: { ...process.env, BENCH_TASK: JSON.stringify(task) }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.on('error', reject);

@@ -174,8 +174,33 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
       wanted = newUids.filter((uid) => !known.has(uid)).sort((a, b) => a - b);
     }
 
-    const batches = await planBatches(client, wanted, options);
-    await storeBatches(deps, folder, uidvalidity, batches, { ...options, resumePoint: !plan.initial }, fenced, result);
+    for (const batch of await planBatches(client, wanted, options)) {
+      deps.signal.throwIfAborted();
+      const items = await fetchSources(client, batch, options);
+      deps.crash?.('after-fetch');
+      result.fetched += items.length;
+      const prepared = await store.prepare(deps.cipher, folder, uidvalidity, items);
+      deps.crash?.('after-prepare');
+      const written = await fenced(async (trx) => {
+        const w = await store.write(trx, prepared);
+        deps.crash?.('mid-transaction');
+        if (!plan.initial && items.length > 0) {
+          // Resume point for new mail: everything below this UID is stored.
+          const next = Math.max(...items.map((m) => m.uid)) + 1;
+          await trx
+            .updateTable('folders')
+            .set({ uidnext: next, updated_at: options.now() })
+            .where('user_id', '=', folder.userId)
+            .where('id', '=', folder.folderId)
+            .where((eb) => eb.or([eb('uidnext', 'is', null), eb('uidnext', '<', next)]))
+            .execute();
+        }
+        return w;
+      });
+      deps.crash?.('after-commit');
+      result.stored += written.stored;
+      await deps.onProgress?.({ fetched: result.fetched, stored: result.stored });
+    }
 
     // Flags of messages we already had.
     if (!plan.initial && plan.flags !== 'none' && known.size > 0) {
@@ -219,74 +244,6 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
     // Leave nothing selected: STATUS on a selected mailbox answers from that session's stale view
     // (RFC 3501 says not to use it so), and the next sync starts with STATUS on this very folder.
     await client.mailboxClose().catch(() => false);
-  }
-}
-
-type Fenced = <T>(fn: (trx: Transaction<Database>) => Promise<T>) => Promise<T>;
-
-/**
- * Fetches, prepares and writes the batches as a pipeline: the next batch downloads while this one is
- * parsed and sealed, and a batch's transaction commits while the next is prepared. Transactions stay
- * one at a time and in order, so the resume point only moves forward; a crash still loses only
- * uncommitted batches (at most two), never part of one.
- */
-async function storeBatches(
-  deps: Deps,
-  folder: FolderRef,
-  uidvalidity: number,
-  batches: FetchedMessage[][],
-  options: FolderSyncOptions & { resumePoint: boolean },
-  fenced: Fenced,
-  result: FolderSyncResult,
-): Promise<void> {
-  const { client, store } = deps;
-  const startFetch = (i: number) => {
-    if (i >= batches.length) return null;
-    const p = fetchSources(client, batches[i]!, options);
-    p.catch(() => {}); // awaited below; until then a failure must not count as unhandled
-    return p;
-  };
-  const write = async (items: FetchedMessage[], prepared: unknown) => {
-    const written = await fenced(async (trx) => {
-      const w = await store.write(trx, prepared);
-      deps.crash?.('mid-transaction');
-      if (options.resumePoint && items.length > 0) {
-        // Resume point for new mail: everything below this UID is stored.
-        const next = Math.max(...items.map((m) => m.uid)) + 1;
-        await trx
-          .updateTable('folders')
-          .set({ uidnext: next, updated_at: options.now() })
-          .where('user_id', '=', folder.userId)
-          .where('id', '=', folder.folderId)
-          .where((eb) => eb.or([eb('uidnext', 'is', null), eb('uidnext', '<', next)]))
-          .execute();
-      }
-      return w;
-    });
-    deps.crash?.('after-commit');
-    result.stored += written.stored;
-    await deps.onProgress?.({ fetched: result.fetched, stored: result.stored });
-  };
-
-  let fetching = startFetch(0);
-  let writing: Promise<void> | null = null;
-  try {
-    for (let i = 0; i < batches.length; i++) {
-      deps.signal.throwIfAborted();
-      const items = await fetching!;
-      fetching = startFetch(i + 1);
-      deps.crash?.('after-fetch');
-      result.fetched += items.length;
-      const prepared = await store.prepare(deps.cipher, folder, uidvalidity, items);
-      deps.crash?.('after-prepare');
-      await writing;
-      writing = write(items, prepared);
-      writing.catch(() => {});
-    }
-    await writing;
-  } finally {
-    // Never leave a download or a transaction running behind an error (the mailbox is closed next).
-    await Promise.allSettled([fetching, writing]);
   }
 }
 
