@@ -21,6 +21,30 @@ export async function findMessage(ex: Executor, userId: string, messageId: strin
   return row ?? null;
 }
 
+/**
+ * Which of these identity values any message of the account carries (hex for hashes): one query per
+ * kind, so a batch of new mail can skip the per-message look-ups that would find nothing.
+ */
+export async function presentIdentities(
+  ex: Executor,
+  userId: string,
+  accountId: string,
+  keys: { emailIds: string[]; contentHashes: Buffer[]; envelopeHashes: Buffer[] },
+): Promise<{ emailIds: Set<string>; contentHashes: Set<string>; envelopeHashes: Set<string> }> {
+  const out = { emailIds: new Set<string>(), contentHashes: new Set<string>(), envelopeHashes: new Set<string>() };
+  const base = () => ex.selectFrom('messages').where('user_id', '=', userId).where('account_id', '=', accountId);
+  for (let i = 0; i < keys.emailIds.length; i += 500) {
+    for (const r of await base().select('email_id').where('email_id', 'in', keys.emailIds.slice(i, i + 500)).execute()) if (r.email_id) out.emailIds.add(r.email_id);
+  }
+  for (let i = 0; i < keys.contentHashes.length; i += 500) {
+    for (const r of await base().select('content_hash').where('content_hash', 'in', keys.contentHashes.slice(i, i + 500)).execute()) out.contentHashes.add(r.content_hash.toString('hex'));
+  }
+  for (let i = 0; i < keys.envelopeHashes.length; i += 500) {
+    for (const r of await base().select('envelope_hash').where('envelope_hash', 'in', keys.envelopeHashes.slice(i, i + 500)).execute()) out.envelopeHashes.add(r.envelope_hash.toString('hex'));
+  }
+  return out;
+}
+
 /** Messages of one account that carry the given identity value, oldest first. */
 export async function findByIdentity(
   ex: Executor,

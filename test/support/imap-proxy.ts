@@ -97,6 +97,9 @@ export async function startImapProxy(options: ProxyOptions): Promise<ImapProxy> 
       ? tls.connect({ host: options.upstream.host, port: options.upstream.port, rejectUnauthorized: false })
       : net.connect(options.upstream.port, options.upstream.host);
     sockets.add(client).add(upstream);
+    // Forwarded pieces must not wait for delayed ACKs (Nagle): the proxy should add no latency of its own.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
 
     let dropAt: number | null = null;
     const startDrop = takeRule('drop', (r) => r.afterCommand === undefined);

@@ -109,3 +109,15 @@ export async function collect(chunks: AsyncIterable<Buffer>): Promise<{ data: Bu
   }
   return { data: Buffer.concat(parts), count: parts.length, largest };
 }
+
+/**
+ * Broken encoded words whose intended subject no correct decoder can show: B-encoded text with
+ * characters cut out, and Q-encoded text of a subject with a "?" (the generator leaves it unescaped,
+ * so "?=" ends the word early and the rest is literal text, as RFC 2047 says). Every other kind,
+ * malformed or not, must show the manifest's subject.
+ */
+export function isUnrecoverable(m: MaildirEntry, maildir: string): boolean {
+  if (m.kind !== 'malformed-bad-encoded-word') return false;
+  const head = fs.readFileSync(path.join(maildir, m.file)).toString('latin1');
+  return /^Subject: =\?utf-8\?B\?/m.test(head) || (/^Subject: =\?[^?]+\?Q\?/m.test(head) && m.subject.includes('?'));
+}

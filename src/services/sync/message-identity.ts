@@ -62,9 +62,12 @@ export function threadSubject(subject: string): string {
   return subject.replace(REPLY_PREFIX, '').normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
 }
 
-/** IMAP flags as stored: unique, sorted, space-separated. */
+/**
+ * IMAP flags as stored: unique, sorted, space-separated, without \Recent. \Recent belongs to one session (RFC 3501; gone in
+ * IMAP4rev2): keeping it would store a flag no other client sees and make the next read look like a change.
+ */
 export function flagsText(flags: Iterable<string>): string {
-  return [...new Set(flags)].sort().join(' ');
+  return [...new Set(flags)].filter((f) => f.toLowerCase() !== '\\recent').sort().join(' ');
 }
 
 export function hasFlag(flags: string, flag: string): boolean {

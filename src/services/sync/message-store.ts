@@ -16,7 +16,7 @@ import {
   updateCopyFlags,
   type CopyRow,
 } from '../../repositories/message-copies.js';
-import { deleteMessages, expiredOrphans, findByIdentity, insertMessage, recountThreads, refreshMessageState } from '../../repositories/messages.js';
+import { deleteMessages, expiredOrphans, findByIdentity, insertMessage, presentIdentities, recountThreads, refreshMessageState } from '../../repositories/messages.js';
 import { flagsText } from './message-identity.js';
 import type { PreparedBatch, PreparedMessage } from './message-prepare.js';
 import { assignThread } from './threading.js';
@@ -43,14 +43,29 @@ export interface StoreResult {
 
 export async function storeBatch(trx: Executor, batch: PreparedBatch, now: number = Date.now()): Promise<StoreResult> {
   const result: StoreResult = { created: 0, reattached: 0, skipped: 0, messageIds: new Map() };
+  // A few set look-ups for the whole batch first: most new mail matches nothing, and then the
+  // per-message queries below (copy by UID, identity candidates) can be skipped. Whatever might
+  // match takes the full path.
+  const stored = new Map((await copiesByUids(trx, batch.userId, batch.folderId, batch.uidvalidity, batch.messages.map((m) => m.uid))).map((c) => [c.uid, c]));
+  const known = await presentIdentities(trx, batch.userId, batch.accountId, {
+    emailIds: batch.messages.flatMap((m) => (m.emailId ? [m.emailId] : [])),
+    contentHashes: batch.messages.map((m) => m.row.content_hash as Buffer),
+    envelopeHashes: batch.messages.map((m) => m.row.envelope_hash as Buffer),
+  });
+  const written = new Set<number>();
+  const mayMatch = (pm: PreparedMessage) =>
+    (pm.emailId !== null && known.emailIds.has(pm.emailId)) ||
+    known.contentHashes.has((pm.row.content_hash as Buffer).toString('hex')) ||
+    known.envelopeHashes.has((pm.row.envelope_hash as Buffer).toString('hex'));
   for (const pm of batch.messages) {
-    const existing = await findCopyByUid(trx, batch.userId, batch.folderId, batch.uidvalidity, pm.uid);
+    const existing = stored.get(pm.uid) ?? (written.has(pm.uid) ? await findCopyByUid(trx, batch.userId, batch.folderId, batch.uidvalidity, pm.uid) : null);
     if (existing) {
       result.skipped++;
       result.messageIds.set(pm.uid, existing.message_id);
       continue;
     }
-    const match = await matchExisting(trx, batch, pm, now);
+    written.add(pm.uid);
+    const match = mayMatch(pm) ? await matchExisting(trx, batch, pm, now) : null;
     if (match) {
       await attachCopy(trx, batch, pm, match, now);
       result.reattached++;
@@ -62,6 +77,10 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
     await insertMessageChunks(trx, batch.userId, pm.row.id, pm.sourceChunks);
     for (const a of pm.attachments) await insertAttachment(trx, a.row, a.chunks);
     await insertCopy(trx, copyRow(batch, pm, pm.row.id, now));
+    // Later messages of this batch may match this one.
+    if (pm.emailId) known.emailIds.add(pm.emailId);
+    known.contentHashes.add((pm.row.content_hash as Buffer).toString('hex'));
+    known.envelopeHashes.add((pm.row.envelope_hash as Buffer).toString('hex'));
     result.created++;
     result.messageIds.set(pm.uid, pm.row.id);
   }

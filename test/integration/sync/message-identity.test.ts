@@ -32,7 +32,7 @@ describeEachDialect('message identity: copies, moves, reseeds, threads, crashes'
   let reader: MessageReader;
   let inbox: string;
   let archive: string;
-  const sample = [...generateMessages({ seed: 11, count: 12 })];
+  const sample = [...generateMessages({ seed: 11, count: 14 })];
 
   const put = async (folderId: string, items: IncomingCopy[], uidvalidity = 1, now = Date.now()) => {
     const prepared = await prepareBatch(fx.cipher, { userId: fx.userId, accountId: fx.accountId, folderId, uidvalidity, items });
@@ -59,6 +59,16 @@ describeEachDialect('message identity: copies, moves, reseeds, threads, crashes'
     expect(msg.unread).toBe(false); // seen in one copy
     const listed = await reader.listMessages(fx.userId, { limit: 50 });
     expect(listed.items.filter((m) => m.id === id)).toHaveLength(1);
+  });
+
+  it('the same message twice in one batch (a duplicate delivery) is one message with two copies', async () => {
+    const dup = await fx.folder('Duplicates');
+    const r = await put(dup, [copy(12, 1), copy(13, 2), copy(12, 3, ['\\Flagged'])]);
+    expect(r).toMatchObject({ created: 2, reattached: 1 });
+    expect(r.messageIds.get(3)).toBe(r.messageIds.get(1));
+    const msg = await reader.getMessage(fx.userId, r.messageIds.get(1)!);
+    expect(msg.copies.map((c) => c.uid).sort()).toEqual([1, 3]);
+    expect(msg.flagged).toBe(true);
   });
 
   it('a removed copy that shows up in another folder re-attaches to the same message, done state kept', async () => {

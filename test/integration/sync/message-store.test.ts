@@ -9,8 +9,8 @@ import { prepareBatch } from '../../../src/services/sync/message-prepare.js';
 import { knownUids, storeBatch } from '../../../src/services/sync/message-store.js';
 import { expectEncryptedColumnsSealed } from '../../support/crypto.js';
 import { describeEachDialect } from '../../support/db.js';
-import { generateMaildir, type Manifest, type MaildirEntry } from '../../support/mail/index.js';
-import { collect, countStoreRows, createStoreFixture, maildirCopies, type StoreFixture } from '../../support/mail-store.js';
+import { generateMaildir, type Manifest } from '../../support/mail/index.js';
+import { collect, countStoreRows, createStoreFixture, isUnrecoverable, maildirCopies, type StoreFixture } from '../../support/mail-store.js';
 
 const HARD = path.resolve(import.meta.dirname, '../../fixtures/hard-cases');
 const UIDVALIDITY = 1000;
@@ -208,10 +208,3 @@ describeEachDialect('message store on a generated Maildir and the hard cases', (
     expect(await expectEncryptedColumnsSealed(ctx.db)).toBeGreaterThan(1000);
   });
 });
-
-/** The one malformed variant whose subject bytes are lost: B-encoded text with characters cut out. */
-function isUnrecoverable(m: MaildirEntry, maildir: string): boolean {
-  if (m.kind !== 'malformed-bad-encoded-word') return false;
-  const head = fs.readFileSync(path.join(maildir, m.file)).toString('latin1');
-  return /^Subject: =\?utf-8\?B\?/m.test(head);
-}
