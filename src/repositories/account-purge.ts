@@ -1,5 +1,4 @@
 import type { Executor } from '../db/schema.js';
-import { foldersRepository } from './folders.js';
 
 /** One kind of local data of an account, deleted a batch at a time so no transaction grows huge. */
 export interface PurgeStep {
@@ -13,15 +12,16 @@ export interface PurgeStep {
  */
 export const accountPurgeSteps: PurgeStep[] = [
   // A message takes its copies, chunks, attachments and tombstones with it (ON DELETE CASCADE).
-  { name: 'messages', deleteBatch: deleteMessagesBatch },
-  { name: 'folders', deleteBatch: foldersRepository.deleteBatch },
+  { name: 'messages', deleteBatch: (ex, userId, accountId, limit) => deleteAccountRows(ex, 'messages', userId, accountId, limit) },
+  { name: 'folders', deleteBatch: (ex, userId, accountId, limit) => deleteAccountRows(ex, 'folders', userId, accountId, limit) },
 ];
 
-async function deleteMessagesBatch(ex: Executor, userId: string, accountId: string, limit: number): Promise<number> {
-  const ids = await ex.selectFrom('messages').select('id').where('user_id', '=', userId).where('account_id', '=', accountId).limit(limit).execute();
+/** Deletes up to `limit` rows of one per-account table; the number deleted (0 when none are left). */
+async function deleteAccountRows(ex: Executor, table: 'messages' | 'folders', userId: string, accountId: string, limit: number): Promise<number> {
+  const ids = await ex.selectFrom(table).select('id').where('user_id', '=', userId).where('account_id', '=', accountId).limit(limit).execute();
   if (ids.length === 0) return 0;
   const res = await ex
-    .deleteFrom('messages')
+    .deleteFrom(table)
     .where('user_id', '=', userId)
     .where(
       'id',

@@ -75,20 +75,4 @@ export const foldersRepository = {
       .executeTakeFirst();
     return Number(res.numUpdatedRows);
   },
-
-  /** Deletes up to `limit` folders of the account; the number deleted (0 when none are left). */
-  async deleteBatch(ex: Executor, userId: string, accountId: string, limit: number): Promise<number> {
-    const ids = await ex.selectFrom('folders').select('id').where('user_id', '=', userId).where('account_id', '=', accountId).limit(limit).execute();
-    if (ids.length === 0) return 0;
-    const res = await ex
-      .deleteFrom('folders')
-      .where('user_id', '=', userId)
-      .where(
-        'id',
-        'in',
-        ids.map((r) => r.id),
-      )
-      .executeTakeFirst();
-    return Number(res.numDeletedRows);
-  },
 };
