@@ -133,11 +133,31 @@ function decodeCursor(cursor: string): { date: number; id: string } {
   throw new InvalidCursorError();
 }
 
+function openOptional(cipher: UserCipher, context: string, id: string, sealed: Buffer | null): string | null {
+  return sealed ? cipher.openText(context, id, sealed) : null;
+}
+
+/** The snippet and 0/1 state columns every message view shares, as the API's booleans. */
+function stateOf(
+  cipher: UserCipher,
+  r: { id: string; snippet: Buffer | null; is_seen: number; is_flagged: number; is_answered: number; is_done: number; has_attachments: number; is_newsletter: number; is_calendar: number },
+) {
+  return {
+    snippet: openOptional(cipher, CONTEXT.snippet, r.id, r.snippet) ?? '',
+    unread: r.is_seen === 0,
+    flagged: r.is_flagged === 1,
+    answered: r.is_answered === 1,
+    done: r.is_done === 1,
+    hasAttachments: r.has_attachments === 1,
+    isNewsletter: r.is_newsletter === 1,
+    isCalendar: r.is_calendar === 1,
+  };
+}
+
 export function createMessageReader(deps: MessageReaderDeps) {
   const { db } = deps;
 
   const openEnvelope = (cipher: UserCipher, id: string, sealed: Buffer) => JSON.parse(cipher.openText(CONTEXT.envelope, id, sealed)) as MessageEnvelope;
-  const openOptional = (cipher: UserCipher, context: string, id: string, sealed: Buffer | null) => (sealed ? cipher.openText(context, id, sealed) : null);
 
   async function listMessages(userId: string, options: ListOptions = {}): Promise<MessagePage> {
     const limit = Math.min(Math.max(1, options.limit ?? 50), MAX_LIMIT);
@@ -167,14 +187,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
         size: r.size,
         subject: env.subject,
         from: env.from,
-        snippet: openOptional(cipher, CONTEXT.snippet, r.id, r.snippet) ?? '',
-        unread: r.is_seen === 0,
-        flagged: r.is_flagged === 1,
-        answered: r.is_answered === 1,
-        done: r.is_done === 1,
-        hasAttachments: r.has_attachments === 1,
-        isNewsletter: r.is_newsletter === 1,
-        isCalendar: r.is_calendar === 1,
+        ...stateOf(cipher, r),
         analysis: {
           urgency: r.urgency,
           importance: r.importance,
@@ -205,14 +218,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
       folderIds: [...new Set(copies.map((c) => c.folder_id))],
       date: row.date,
       size: row.size,
-      snippet: openOptional(cipher, CONTEXT.snippet, row.id, row.snippet) ?? '',
-      unread: row.is_seen === 0,
-      flagged: row.is_flagged === 1,
-      answered: row.is_answered === 1,
-      done: row.is_done === 1,
-      hasAttachments: row.has_attachments === 1,
-      isNewsletter: row.is_newsletter === 1,
-      isCalendar: row.is_calendar === 1,
+      ...stateOf(cipher, row),
       headers: openEnvelope(cipher, row.id, row.envelope),
       text: openOptional(cipher, CONTEXT.text, row.id, row.body_text),
       html: openOptional(cipher, CONTEXT.html, row.id, row.body_html),
