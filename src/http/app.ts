@@ -40,6 +40,7 @@ declare module 'fastify' {
     routeTable: RouteInfo[];
   }
 }
+import { createMailHtml } from '../services/messages/mail-html.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
 import { eventRoutes } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -137,7 +138,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (deps.accounts) await api.register(accountRoutes, { accounts: deps.accounts });
       const reader = createMessageReader({ db: deps.database.db, crypto: deps.crypto });
       const analysis = createAnalysisService({ db: deps.database.db, crypto: deps.crypto, reader, now: Date.now });
-      await api.register(messageRoutes, { reader, analysis });
+      await api.register(messageRoutes, { reader, analysis, mailHtml: createMailHtml({ reader }) });
       if (deps.accounts && deps.jobs) {
         await api.register(syncRoutes, { sync: createSyncRequests({ db: deps.database.db, queue: deps.jobs.queue, accounts: deps.accounts }) });
       }

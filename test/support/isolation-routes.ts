@@ -76,6 +76,7 @@ export const routeCases: Record<string, RouteCase> = {
   'GET /api/messages/:id': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}` }) },
   'GET /api/dashboard': { kind: 'self' },
   'POST /api/messages/:id/correction': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/correction`, body: { urgency: 3 } }) },
+  'GET /api/messages/:id/render': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/render?images=1` }) },
   'GET /api/messages/:id/source': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/source` }) },
   'GET /api/messages/:id/attachments/:index': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.attachmentMessageIdA}/attachments/0` }) },
 

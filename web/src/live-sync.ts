@@ -98,6 +98,12 @@ function refetchAccount(client: QueryClient, accountId: string | undefined): voi
 }
 
 function onEvent(client: QueryClient, name: string, data: Record<string, unknown>): void {
+  // Mail state: new mail, changed counts and every finished job (sync, analysis, write-back) re-read the matrix and lists.
+  if (name === 'counts.changed' || name === 'mail.new' || name === 'job.completed') {
+    void client.invalidateQueries({ queryKey: ['dashboard'] });
+    void client.invalidateQueries({ queryKey: ['messages'] });
+    if (name !== 'job.completed') return;
+  }
   if (name === 'snapshot') {
     // Sent on every (re)connect: what runs now. A sync that ended while the stream was down is
     // not in it; its bar goes and the account is re-read.
@@ -142,7 +148,7 @@ function onEvent(client: QueryClient, name: string, data: Record<string, unknown
   }
 }
 
-const EVENT_NAMES = ['snapshot', 'job.progress', 'job.completed', 'job.failed'];
+const EVENT_NAMES = ['snapshot', 'job.progress', 'job.completed', 'job.failed', 'counts.changed', 'mail.new'];
 
 /** Opens the tab's one event stream while a user is fully signed in. */
 export function useEventStream(enabled: boolean): void {

@@ -3,6 +3,8 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CATEGORIES } from '../../ai/types.js';
 import type { AnalysisService } from '../../services/analysis/analysis-service.js';
+import { frameCsp } from '../../mail/mime/sanitise-html.js';
+import type { MailHtml } from '../../services/messages/mail-html.js';
 import type { MessageReader, MessageSummary } from '../../services/messages/message-reader.js';
 import { viewerOf } from '../plugins/auth.js';
 import { parseInput } from '../validation.js';
@@ -27,6 +29,7 @@ const correctionBody = z
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one of urgency, importance, category, spam');
 const idParams = z.object({ id: z.string().uuid() });
+const renderQuery = z.object({ images: z.enum(['0', '1']).optional(), lang: z.enum(['de', 'en']).optional() });
 const attachmentParams = idParams.extend({ index: z.coerce.number().int().min(0).max(100_000) });
 
 /** The API's message summary, with its effective analysis (null until analysed). */
@@ -71,7 +74,10 @@ function safeContentType(declared: string): string {
 }
 
 /** Messages as stored by the sync: lists count messages, not copies. */
-export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis: AnalysisService }> = async (app, { reader, analysis }) => {
+export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis: AnalysisService; mailHtml: MailHtml }> = async (
+  app,
+  { reader, analysis, mailHtml },
+) => {
   app.get('/messages', async (req) => {
     const q = parseInput(listQuery, req.query);
     const page = await reader.listMessages(viewerOf(req).id, {
@@ -89,6 +95,7 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
   app.get('/messages/:id', async (req) => {
     const { id } = parseInput(idParams, req.params);
     const m = await reader.getMessage(viewerOf(req).id, id);
+    const body = mailHtml.preview(m);
     return {
       id: m.id,
       accountId: m.accountId,
@@ -98,8 +105,10 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       size: m.size,
       headers: m.headers,
       text: m.text,
-      // Raw mail HTML is only ever served sanitised, from its own route with its own CSP (to come).
+      // Raw mail HTML is only ever served sanitised; the frame loads /render with its own CSP.
       hasHtml: m.html !== null,
+      html: body?.html ?? null,
+      remoteImages: body?.blockedImages ?? 0,
       calendar: m.calendar,
       attachments: m.attachments,
       flags: { unread: m.unread, flagged: m.flagged, answered: m.answered },
@@ -127,6 +136,22 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
     const { id } = parseInput(idParams, req.params);
     const source = await reader.openSource(viewerOf(req).id, id);
     return asDownload(reply, 'message/rfc822', `${id}.eml`, source.size).send(Readable.from(source.chunks));
+  });
+
+  app.get('/messages/:id/render', async (req, reply) => {
+    const { id } = parseInput(idParams, req.params);
+    const q = parseInput(renderQuery, req.query);
+    const remoteImages = q.images === '1';
+    const doc = await mailHtml.render(viewerOf(req).id, id, remoteImages, q.lang ?? 'en');
+    // Its own CSP replaces the app's: no scripts, a sandbox, and framing by the app only.
+    return reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', frameCsp(remoteImages))
+      .header('x-frame-options', 'SAMEORIGIN')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'private, no-store')
+      .send(doc);
   });
 
   app.get('/messages/:id/attachments/:index', async (req, reply) => {

@@ -1,0 +1,269 @@
+import type { MessageKey } from '../messages';
+import { useState } from 'react';
+import { ErrorNote, Loading, Page, Section } from '../components';
+import { useI18n } from '../i18n';
+import { useKeyHandlers } from '../keyboard';
+import {
+  CATEGORIES,
+  useAccountFolders,
+  useCorrection,
+  useMessage,
+  useMessageAction,
+  useThread,
+  type Address,
+  type CalendarInfo,
+  type MessageAction,
+  type MessageDetail,
+} from '../mail/mail-api';
+import { ColourDot, MessageLine } from '../mail/parts';
+import { Link, navigate } from '../router';
+
+function addresses(list: Address[] | Address | null | undefined): string {
+  const all = Array.isArray(list) ? list : list ? [list] : [];
+  return all.map((a) => (a.name ? `${a.name} <${a.address ?? ''}>` : (a.address ?? ''))).join(', ');
+}
+
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
+}
+
+/** The fields of the first VEVENT a card needs, read from the iCalendar text when the API gives only that. */
+function calendarFields(cal: CalendarInfo): { summary?: string; start?: string; end?: string; location?: string; method?: string } {
+  const content = typeof cal.content === 'string' ? cal.content.replace(/\r?\n[ \t]/g, '') : '';
+  const field = (name: string) => new RegExp(`^${name}(;[^:]*)?:(.*)$`, 'mi').exec(content)?.[2]?.trim();
+  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+  return {
+    method: text(cal.method) ?? field('METHOD'),
+    summary: text(cal.summary) ?? field('SUMMARY'),
+    start: text(cal.start) ?? field('DTSTART'),
+    end: text(cal.end) ?? field('DTEND'),
+    location: text(cal.location) ?? field('LOCATION'),
+  };
+}
+
+function CalendarCard({ cal }: { cal: CalendarInfo }) {
+  const { t } = useI18n();
+  const f = calendarFields(cal);
+  return (
+    <Section title={t('view.calendar')}>
+      <dl className="facts" data-testid="calendar-card">
+        {f.summary ? <><dt>{t('view.event')}</dt><dd>{f.summary}</dd></> : null}
+        {f.start ? <><dt>{t('view.start')}</dt><dd>{f.start}</dd></> : null}
+        {f.end ? <><dt>{t('view.end')}</dt><dd>{f.end}</dd></> : null}
+        {f.location ? <><dt>{t('view.location')}</dt><dd>{f.location}</dd></> : null}
+        {f.method ? <><dt>{t('view.method')}</dt><dd>{f.method}</dd></> : null}
+      </dl>
+    </Section>
+  );
+}
+
+function Correction({ m }: { m: MessageDetail }) {
+  const { t } = useI18n();
+  const correct = useCorrection(m.id);
+  const a = m.analysis;
+  const level = (name: 'urgency' | 'importance', label: string) => (
+    <label className="filter">
+      {label}
+      <select
+        value={a[name] ?? ''}
+        disabled={correct.isPending}
+        data-testid={`correct-${name}`}
+        onChange={(e) => correct.mutate({ [name]: Number(e.target.value) })}
+      >
+        {a[name] === null ? <option value="">—</option> : null}
+        {[1, 2, 3].map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+  return (
+    <div className="correction">
+      {level('urgency', t('dashboard.urgency'))}
+      {level('importance', t('dashboard.importance'))}
+      <label className="filter">
+        {t('list.category')}
+        <select value={a.category ?? ''} disabled={correct.isPending} onChange={(e) => correct.mutate({ category: e.target.value })}>
+          {a.category === null ? <option value="">—</option> : null}
+          {CATEGORIES.map((c) => (
+            <option key={c} value={c}>
+              {t(`category.${c}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={a.isSpam === true} disabled={correct.isPending} onChange={(e) => correct.mutate({ spam: e.target.checked })} />
+        {t('view.spam')}
+      </label>
+      <ErrorNote error={correct.error} />
+    </div>
+  );
+}
+
+function Analysis({ m }: { m: MessageDetail }) {
+  const { t } = useI18n();
+  const a = m.analysis;
+  return (
+    <Section title={t('view.analysis')}>
+      <p data-testid="analysis-line">
+        <ColourDot colour={a.colour} /> {t('view.levels', { urgency: a.urgency ?? '—', importance: a.importance ?? '—', score: a.score ?? '—' })}{' '}
+        <span className="muted" data-testid="analysis-source">
+          {t('view.source', { source: a.source ?? '—' })}
+        </span>
+      </p>
+      {a.summary ? <p>{a.summary}</p> : null}
+      {a.reasons.length > 0 ? (
+        <ul data-testid="reasons">
+          {a.reasons.map((r, i) => (
+            <li key={`${r.code}-${i}`}>{r.text}</li>
+          ))}
+        </ul>
+      ) : null}
+      {a.error ? <p className="note note-error">{a.error}</p> : null}
+      <Correction m={m} />
+    </Section>
+  );
+}
+
+function Actions({ m }: { m: MessageDetail }) {
+  const { t } = useI18n();
+  const action = useMessageAction();
+  const folders = useAccountFolders(m.accountId);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const run = (a: MessageAction, folderId?: string) => action.mutate({ ids: [m.id], action: a, folderId }, { onSuccess: () => (a === 'delete' ? navigate('/messages') : undefined) });
+  useKeyHandlers({
+    done: () => run(m.done ? 'undone' : 'done'),
+    trash: () => run('trash'),
+    flag: () => run(m.flags.flagged ? 'unflag' : 'flag'),
+  });
+  return (
+    <div className="toolbar" data-testid="message-actions">
+      <button type="button" onClick={() => run(m.flags.unread ? 'read' : 'unread')}>{t(m.flags.unread ? 'action.read' : 'action.unread')}</button>
+      <button type="button" onClick={() => run(m.flags.flagged ? 'unflag' : 'flag')}>{t(m.flags.flagged ? 'action.unflag' : 'action.flag')}</button>
+      <button type="button" onClick={() => run(m.done ? 'undone' : 'done')}>{t(m.done ? 'action.undone' : 'action.done')}</button>
+      <label className="filter">
+        {t('action.move')}
+        <select value="" onChange={(e) => e.target.value && run('move', e.target.value)}>
+          <option value="">—</option>
+          {(folders.data ?? []).map((f) => (
+            <option key={f.id} value={f.id}>
+              {f.name}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="button" onClick={() => run('trash')}>{t('action.trash')}</button>
+      {confirmDelete ? (
+        <>
+          <button type="button" className="danger" onClick={() => run('delete')}>{t('view.deleteConfirm')}</button>
+          <button type="button" onClick={() => setConfirmDelete(false)}>{t('common.cancel')}</button>
+        </>
+      ) : (
+        <button type="button" className="danger" onClick={() => setConfirmDelete(true)}>{t('action.delete')}</button>
+      )}
+      {m.pendingSync || action.isPending ? <span className="badge badge-syncing" data-testid="pending">{t('mail.pending')}</span> : null}
+      {m.done ? <span className="badge" data-testid="done-badge">{t('mail.done')}</span> : null}
+      <ErrorNote error={action.error} />
+    </div>
+  );
+}
+
+function Body({ m }: { m: MessageDetail }) {
+  const { t, language } = useI18n();
+  const [images, setImages] = useState(false);
+  const src = `/api/messages/${m.id}/render?lang=${language}${images ? '&images=1' : ''}`;
+  return (
+    <section className="card">
+      {(m.remoteImages ?? 0) > 0 && !images ? (
+        <p className="note">
+          {t('view.imagesBlocked', { count: m.remoteImages ?? 0 })}{' '}
+          <button type="button" onClick={() => setImages(true)}>
+            {t('view.loadImages')}
+          </button>
+        </p>
+      ) : null}
+      {/* No allow-scripts, no allow-same-origin: the mail runs nothing and reads nothing of the app. */}
+      <iframe key={src} className="mail-frame" title={t('view.body')} src={src} sandbox="allow-popups allow-popups-to-escape-sandbox" referrerPolicy="no-referrer" data-testid="mail-frame" />
+    </section>
+  );
+}
+
+function Thread({ m }: { m: MessageDetail }) {
+  const { t } = useI18n();
+  const thread = useThread(m.threadId);
+  const others = (thread.data ?? []).filter((x) => x.id !== m.id);
+  if (others.length === 0) return null;
+  return (
+    <Section title={t('view.thread')}>
+      <ul className="msg-list">
+        {thread.data!.map((x) => (
+          <li key={x.id} className={x.id === m.id ? 'msg-row focused' : 'msg-row'}>
+            <MessageLine m={x} />
+          </li>
+        ))}
+      </ul>
+    </Section>
+  );
+}
+
+export function MessageViewPage({ id }: { id: string }) {
+  const { t, formatTime } = useI18n();
+  const message = useMessage(id);
+  const m = message.data;
+  if (!m) {
+    return <Page title={t('view.title')}>{message.isPending ? <Loading /> : <ErrorNote error={message.error} />}</Page>;
+  }
+  const files = m.attachments.filter((a) => !(a.isInline && a.contentId));
+  return (
+    <Page title={m.headers.subject || t('mail.noSubject')}>
+      <p>
+        <Link to="/messages">{t('view.back')}</Link>
+      </p>
+      <dl className="facts headers">
+        <dt>{t('view.from')}</dt>
+        <dd>{addresses(m.headers.from)}</dd>
+        <dt>{t('view.to')}</dt>
+        <dd>{addresses(m.headers.to)}</dd>
+        {m.headers.cc?.length ? (
+          <>
+            <dt>{t('view.cc')}</dt>
+            <dd>{addresses(m.headers.cc)}</dd>
+          </>
+        ) : null}
+        <dt>{t('view.date')}</dt>
+        <dd>{formatTime(m.date)}</dd>
+      </dl>
+      <Actions m={m} />
+      <Analysis m={m} />
+      {m.calendar ? <CalendarCard cal={m.calendar} /> : null}
+      <Body m={m} />
+      {files.length > 0 ? (
+        <Section title={t('view.attachments')}>
+          <ul data-testid="attachments">
+            {files.map((a) => (
+              <li key={a.index}>
+                <a href={`/api/messages/${m.id}/attachments/${a.index}`} download={a.filename ?? true}>
+                  {a.filename ?? t('view.attachment', { index: a.index + 1 })}
+                </a>{' '}
+                <span className="muted">
+                  {a.contentType}, {sizeText(a.size)}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </Section>
+      ) : null}
+      <Thread m={m} />
+      {m.sourceAvailable ? (
+        <p>
+          <a href={`/api/messages/${m.id}/source`} download>
+            {t('view.sourceLink')}
+          </a>
+        </p>
+      ) : null}
+    </Page>
+  );
+}
