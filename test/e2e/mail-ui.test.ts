@@ -134,6 +134,18 @@ describeWithBrowser('mail pages', (b) => {
       await expect.poll(() => page.getByTestId('message-list').getByRole('listitem').count()).toBe(busiest.count);
       await shot(page, 'message-list');
       await audit(page, 'message list');
+
+      // Filters live in the address and ask the API: unread and sorted by priority, then an empty result.
+      await page.goto(`${server.url}/messages`);
+      await page.getByLabel('Unread').selectOption('1');
+      await page.getByLabel('Sort by').selectOption('score');
+      const unread = (await api<{ items: Summary[] }>('/api/messages?unread=1&sort=score&limit=200')).items;
+      expect(unread.length).toBeGreaterThan(0);
+      await expect.poll(() => page.getByTestId('message-list').getByRole('listitem').count()).toBe(unread.length);
+      expect(await page.getByTestId('message-list').getByRole('listitem').first().getByRole('link').textContent()).toBe(unread[0]!.subject);
+      await page.getByLabel('Invitation').selectOption('1');
+      await page.getByText('No messages match these filters.').waitFor();
+      await audit(page, 'message list empty');
     });
 
     it('keyboard: j/k move, o opens, g d and g l switch pages, ? shows the help', async () => {
@@ -237,6 +249,29 @@ describeWithBrowser('mail pages', (b) => {
       expect(page.url()).toBe(before);
       expect(page.context().pages()).toHaveLength(1);
       expect(await page.evaluate('window.__pwned')).toBeUndefined();
+    });
+
+    it('fits a 375 px phone without horizontal scroll, in the dark theme too', async () => {
+      const phone = await b.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, locale: 'en-US', colorScheme: 'dark', storageState: await context.storageState() });
+      try {
+        const p = await phone.newPage();
+        const overflow = () => p.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
+        const hostile = (await allMessages()).find((m) => m.subject === HOSTILE_SUBJECT)!;
+        for (const [url, title, name] of [
+          ['/', 'Priority matrix', 'phone-dashboard'],
+          ['/messages', 'Messages', 'phone-message-list'],
+          [`/messages/${hostile.id}`, HOSTILE_SUBJECT, 'phone-message-view'],
+        ] as const) {
+          await p.goto(`${server.url}${url}`);
+          await heading(p, title);
+          await p.waitForLoadState('networkidle');
+          await shot(p, name);
+          expect(await overflow(), url).toBeLessThanOrEqual(0);
+        }
+        expect(await b.cspViolations(p)).toEqual([]);
+      } finally {
+        await phone.close();
+      }
     });
 
     it('logged no uncaught exceptions or CSP violations in the app', async () => {

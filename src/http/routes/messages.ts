@@ -9,6 +9,20 @@ import type { MessageReader, MessageSummary } from '../../services/messages/mess
 import { viewerOf } from '../plugins/auth.js';
 import { parseInput } from '../validation.js';
 
+/** A yes/no filter: absent means either. */
+const flag = z
+  .enum(['1', '0', 'true', 'false'])
+  .transform((v) => v === '1' || v === 'true')
+  .optional();
+/** A calendar day (UTC) as YYYY-MM-DD, or ms since the epoch; `endOfDay` moves a day to the start of the next. */
+const day = (endOfDay: boolean) =>
+  z
+    .string()
+    .regex(/^(\d{4}-\d{2}-\d{2}|\d{1,15})$/)
+    .transform((v) => (v.includes('-') ? Date.parse(`${v}T00:00:00Z`) + (endOfDay ? 86_400_000 : 0) : Number(v)))
+    .refine((v) => Number.isFinite(v), 'not a date')
+    .optional();
+
 const listQuery = z.object({
   account: z.string().uuid().optional(),
   folderId: z.string().uuid().optional(),
@@ -21,6 +35,14 @@ const listQuery = z.object({
     .optional(),
   colour: z.enum(['red', 'yellow', 'green']).optional(),
   category: z.enum(CATEGORIES).optional(),
+  sort: z.enum(['date', 'score']).optional(),
+  unread: flag,
+  flagged: flag,
+  done: flag,
+  attachments: flag,
+  calendar: flag,
+  since: day(false),
+  until: day(true),
 });
 const dashboardQuery = z.object({ account: z.string().uuid().optional() });
 const level = z.union([z.literal(1), z.literal(2), z.literal(3)]);
@@ -88,6 +110,14 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       cell: q.cell,
       colour: q.colour,
       category: q.category,
+      sort: q.sort,
+      unread: q.unread,
+      flagged: q.flagged,
+      done: q.done,
+      hasAttachments: q.attachments,
+      calendar: q.calendar,
+      since: q.since,
+      until: q.until,
     });
     return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
   });

@@ -122,12 +122,12 @@ export interface ListFilter {
   done?: string;
   attachments?: string;
   calendar?: string;
-  from?: string;
-  to?: string;
+  since?: string;
+  until?: string;
   sort?: string;
 }
 
-export const FILTER_KEYS: (keyof ListFilter)[] = ['account', 'folderId', 'cell', 'colour', 'category', 'tag', 'unread', 'flagged', 'done', 'attachments', 'calendar', 'from', 'to', 'sort'];
+export const FILTER_KEYS: (keyof ListFilter)[] = ['account', 'folderId', 'cell', 'colour', 'category', 'tag', 'unread', 'flagged', 'done', 'attachments', 'calendar', 'since', 'until', 'sort'];
 
 export const DASHBOARD_KEY = ['dashboard'];
 export const MESSAGES_KEY = ['messages'];

@@ -30,7 +30,7 @@ export function MessageLine({ m, children }: { m: MessageSummary; children?: Rea
       </Link>
       {m.flagged ? <span className="badge">{t('mail.flagged')}</span> : null}
       {m.pendingSync ? <span className="badge badge-syncing">{t('mail.pending')}</span> : null}
-      {m.hasAttachments ? <span aria-label={t('mail.hasAttachments')}>📎</span> : null}
+      {m.hasAttachments ? <span className="badge">{t('mail.attachment')}</span> : null}
       <span className="msg-date muted">{formatTime(m.date)}</span>
       {children}
     </span>

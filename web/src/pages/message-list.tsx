@@ -77,6 +77,16 @@ export function MessageListPage() {
       </select>
     </label>
   );
+  const yesNo: [string, string][] = [
+    ['1', t('common.yes')],
+    ['0', t('common.no')],
+  ];
+  const dateField = (key: 'since' | 'until', label: string) => (
+    <label className="filter">
+      {label}
+      <input type="date" value={filter[key] ?? ''} onChange={(e) => setFilter(key, e.target.value)} data-testid={`filter-${key}`} />
+    </label>
+  );
   const cells: [string, string][] = [];
   for (const u of [3, 2, 1]) for (const i of [3, 2, 1]) cells.push([`${u},${i}`, t('dashboard.cell', { urgency: u, importance: i })]);
 
@@ -92,6 +102,20 @@ export function MessageListPage() {
           ['green', t('mail.colour.green')],
         ])}
         {select('category', t('list.category'), CATEGORIES.map((c) => [c, t(`category.${c}` as MessageKey)]))}
+        {select('unread', t('list.unread'), yesNo)}
+        {select('flagged', t('list.flagged'), yesNo)}
+        {select('done', t('list.done'), yesNo)}
+        {select('attachments', t('list.attachments'), yesNo)}
+        {select('calendar', t('list.calendar'), yesNo)}
+        {dateField('since', t('list.since'))}
+        {dateField('until', t('list.until'))}
+        <label className="filter">
+          {t('list.sort')}
+          <select value={filter.sort ?? 'date'} onChange={(e) => setFilter('sort', e.target.value === 'date' ? '' : e.target.value)} data-testid="sort">
+            <option value="date">{t('list.sortDate')}</option>
+            <option value="score">{t('list.sortScore')}</option>
+          </select>
+        </label>
       </form>
       <div className="toolbar" aria-live="polite">
         <span data-testid="selected-count">{t('list.selected', { count: selected.size })}</span>
