@@ -29,8 +29,15 @@ export interface MessageSummary {
   hasAttachments: boolean;
   isCalendar?: boolean;
   pendingSync?: boolean;
-  tags?: { id: string; name: string; colour?: string | null }[];
+  syncError?: string | null;
+  tags?: TagRef[];
   analysis: SummaryAnalysis | null;
+}
+
+export interface TagRef {
+  id: string;
+  name: string;
+  colour?: string | null;
 }
 
 export interface DashboardCell {
@@ -70,14 +77,24 @@ export interface Attachment {
   contentId: string | null;
 }
 
+/** A calendar time as the API gives it: an instant (or an all-day date) with the zone it was written in. */
+export interface CalendarTime {
+  at: string | null;
+  date: string | null;
+  allDay: boolean;
+  timeZone: string | null;
+}
+
 export interface CalendarInfo {
   method?: string | null;
   summary?: string | null;
-  start?: string | number | null;
-  end?: string | number | null;
+  start?: CalendarTime | string | null;
+  end?: CalendarTime | string | null;
   location?: string | null;
-  organizer?: Address | string | null;
-  [key: string]: unknown;
+  organizer?: Address | null;
+  attendees?: (Address & { status?: string | null })[];
+  /** The raw iCalendar text (before the parsed fields existed). */
+  content?: string;
 }
 
 export interface MessageDetail {
@@ -95,6 +112,8 @@ export interface MessageDetail {
   flags: { unread: boolean; flagged: boolean; answered: boolean };
   done: boolean;
   pendingSync?: boolean;
+  syncError?: string | null;
+  tags?: TagRef[];
   sourceAvailable: boolean;
   analysis: FullAnalysis;
 }
@@ -183,6 +202,16 @@ export function useThread(threadId: string | null | undefined) {
   });
 }
 
+/** The user's tags; empty while the server has no tags (older server). */
+export function useTags() {
+  return useQuery({
+    queryKey: ['tags'],
+    retry: false,
+    queryFn: () => get<{ items: TagRef[] }>('/api/tags'),
+    select: (d) => d.items,
+  });
+}
+
 export function useAccountFolders(accountId: string | undefined) {
   return useQuery({ queryKey: ['accounts', accountId, 'folders'], enabled: Boolean(accountId), queryFn: () => get<Folder[]>(`/api/accounts/${accountId}/folders`) });
 }
@@ -191,9 +220,9 @@ export function useCorrection(id: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: { urgency?: number; importance?: number; category?: string; spam?: boolean; tags?: string[] }) =>
-      post<{ analysis: FullAnalysis }>(`/api/messages/${id}/correction`, body),
+      post<{ analysis: FullAnalysis; tags?: TagRef[] }>(`/api/messages/${id}/correction`, body),
     onSuccess: (res) => {
-      client.setQueryData<MessageDetail>(messageKey(id), (old) => (old ? { ...old, analysis: res.analysis } : old));
+      client.setQueryData<MessageDetail>(messageKey(id), (old) => (old ? { ...old, analysis: res.analysis, ...(res.tags ? { tags: res.tags } : {}) } : old));
       refreshMail(client);
     },
   });
@@ -202,10 +231,11 @@ export function useCorrection(id: string) {
 export function useMessageAction() {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ ids, action, folderId }: { ids: string[]; action: MessageAction; folderId?: string }) =>
-      ids.length === 1
-        ? post<unknown>(`/api/messages/${ids[0]}/actions`, folderId ? { action, folderId } : { action })
-        : post<unknown>('/api/messages/actions', folderId ? { ids, action, folderId } : { ids, action }),
+    mutationFn: ({ ids, action, folderId }: { ids: string[]; action: MessageAction; folderId?: string }) => {
+      // Deleting on the server is permanent: the API wants it confirmed (the UI asked already).
+      const body = { action, ...(folderId ? { folderId } : {}), ...(action === 'delete' ? { confirm: true } : {}) };
+      return ids.length === 1 ? post<unknown>(`/api/messages/${ids[0]}/actions`, body) : post<unknown>('/api/messages/actions', { ids, ...body });
+    },
     onSettled: () => refreshMail(client),
   });
 }

@@ -30,6 +30,11 @@ export function MessageLine({ m, children }: { m: MessageSummary; children?: Rea
       </Link>
       {m.flagged ? <span className="badge">{t('mail.flagged')}</span> : null}
       {m.pendingSync ? <span className="badge badge-syncing">{t('mail.pending')}</span> : null}
+      {(m.tags ?? []).map((tag) => (
+        <span key={tag.id} className="badge tag">
+          {tag.name}
+        </span>
+      ))}
       {m.hasAttachments ? <span className="badge">{t('mail.attachment')}</span> : null}
       <span className="msg-date muted">{formatTime(m.date)}</span>
       {children}

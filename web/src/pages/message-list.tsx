@@ -4,7 +4,7 @@ import { ErrorNote, Loading, Page } from '../components';
 import { useI18n } from '../i18n';
 import { useKeyHandlers } from '../keyboard';
 import { useAccounts } from '../mail/accounts';
-import { CATEGORIES, FILTER_KEYS, filterQuery, useAccountFolders, useMessageAction, useMessages, type ListFilter, type MessageAction } from '../mail/mail-api';
+import { CATEGORIES, FILTER_KEYS, filterQuery, useAccountFolders, useMessageAction, useMessages, useTags, type ListFilter, type MessageAction } from '../mail/mail-api';
 import { MessageLine } from '../mail/parts';
 import { navigate, useSearch } from '../router';
 
@@ -26,6 +26,7 @@ export function MessageListPage() {
   const search = useSearch();
   const filter = useMemo(() => readFilter(search), [search]);
   const accounts = useAccounts();
+  const tags = useTags();
   const folders = useAccountFolders(filter.account);
   const messages = useMessages(filter);
   const action = useMessageAction();
@@ -102,6 +103,7 @@ export function MessageListPage() {
           ['green', t('mail.colour.green')],
         ])}
         {select('category', t('list.category'), CATEGORIES.map((c) => [c, t(`category.${c}` as MessageKey)]))}
+        {tags.data?.length ? select('tag', t('list.tag'), tags.data.map((tag) => [tag.id, tag.name])) : null}
         {select('unread', t('list.unread'), yesNo)}
         {select('flagged', t('list.flagged'), yesNo)}
         {select('done', t('list.done'), yesNo)}
@@ -118,6 +120,15 @@ export function MessageListPage() {
         </label>
       </form>
       <div className="toolbar" aria-live="polite">
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={items.length > 0 && selected.size === items.length}
+            disabled={items.length === 0}
+            onChange={(e) => setSelected(new Set(e.target.checked ? items.map((m) => m.id) : []))}
+          />
+          {t('list.selectAll')}
+        </label>
         <span data-testid="selected-count">{t('list.selected', { count: selected.size })}</span>
         {BULK.map((a) => (
           <button key={a} type="button" disabled={selected.size === 0 || action.isPending} onClick={() => act(a, [...selected])}>

@@ -9,9 +9,11 @@ import {
   useCorrection,
   useMessage,
   useMessageAction,
+  useTags,
   useThread,
   type Address,
   type CalendarInfo,
+  type CalendarTime,
   type MessageAction,
   type MessageDetail,
 } from '../mail/mail-api';
@@ -27,31 +29,45 @@ function sizeText(bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
 
-/** The fields of the first VEVENT a card needs, read from the iCalendar text when the API gives only that. */
-function calendarFields(cal: CalendarInfo): { summary?: string; start?: string; end?: string; location?: string; method?: string } {
-  const content = typeof cal.content === 'string' ? cal.content.replace(/\r?\n[ \t]/g, '') : '';
-  const field = (name: string) => new RegExp(`^${name}(;[^:]*)?:(.*)$`, 'mi').exec(content)?.[2]?.trim();
-  const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
-  return {
-    method: text(cal.method) ?? field('METHOD'),
-    summary: text(cal.summary) ?? field('SUMMARY'),
-    start: text(cal.start) ?? field('DTSTART'),
-    end: text(cal.end) ?? field('DTEND'),
-    location: text(cal.location) ?? field('LOCATION'),
-  };
+/** The iCalendar text's first value of a property (older servers send only the text). */
+function icsField(content: string | undefined, name: string): string | undefined {
+  const unfolded = (content ?? '').replace(/\r?\n[ \t]/g, '');
+  return new RegExp(`^${name}(;[^:]*)?:(.*)$`, 'mi').exec(unfolded)?.[2]?.trim() || undefined;
 }
 
 function CalendarCard({ cal }: { cal: CalendarInfo }) {
-  const { t } = useI18n();
-  const f = calendarFields(cal);
+  const { t, language } = useI18n();
+  const when = (v: CalendarTime | string | null | undefined, raw: string): string | undefined => {
+    if (v && typeof v === 'object') {
+      if (v.allDay && v.date) return new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'full', timeZone: 'UTC' }).format(new Date(`${v.date}T00:00:00Z`));
+      if (v.at) {
+        const text = new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'full', timeStyle: 'short' }).format(new Date(v.at));
+        return v.timeZone ? `${text} (${t('view.writtenIn', { zone: v.timeZone })})` : text;
+      }
+      return undefined;
+    }
+    return v ?? icsField(cal.content, raw);
+  };
+  const rows: [string, string | undefined][] = [
+    [t('view.event'), cal.summary ?? icsField(cal.content, 'SUMMARY')],
+    [t('view.start'), when(cal.start, 'DTSTART')],
+    [t('view.end'), when(cal.end, 'DTEND')],
+    [t('view.location'), cal.location ?? icsField(cal.content, 'LOCATION')],
+    [t('view.organizer'), cal.organizer ? addresses(cal.organizer) : undefined],
+    [t('view.attendees'), cal.attendees?.length ? String(cal.attendees.length) : undefined],
+    [t('view.method'), cal.method ?? icsField(cal.content, 'METHOD')],
+  ];
   return (
     <Section title={t('view.calendar')}>
       <dl className="facts" data-testid="calendar-card">
-        {f.summary ? <><dt>{t('view.event')}</dt><dd>{f.summary}</dd></> : null}
-        {f.start ? <><dt>{t('view.start')}</dt><dd>{f.start}</dd></> : null}
-        {f.end ? <><dt>{t('view.end')}</dt><dd>{f.end}</dd></> : null}
-        {f.location ? <><dt>{t('view.location')}</dt><dd>{f.location}</dd></> : null}
-        {f.method ? <><dt>{t('view.method')}</dt><dd>{f.method}</dd></> : null}
+        {rows
+          .filter(([, v]) => v)
+          .map(([label, v]) => (
+            <div key={label}>
+              <dt>{label}</dt>
+              <dd>{v}</dd>
+            </div>
+          ))}
       </dl>
     </Section>
   );
@@ -94,12 +110,37 @@ function Correction({ m }: { m: MessageDetail }) {
           ))}
         </select>
       </label>
+      <TagChoice m={m} onChange={(tags) => correct.mutate({ tags })} busy={correct.isPending} />
       <label className="check">
         <input type="checkbox" checked={a.isSpam === true} disabled={correct.isPending} onChange={(e) => correct.mutate({ spam: e.target.checked })} />
         {t('view.spam')}
       </label>
       <ErrorNote error={correct.error} />
     </div>
+  );
+}
+
+/** The message's tags as checkboxes; hidden while the user has no tags (or the server none). */
+function TagChoice({ m, onChange, busy }: { m: MessageDetail; onChange: (ids: string[]) => void; busy: boolean }) {
+  const { t } = useI18n();
+  const tags = useTags();
+  if (!tags.data?.length || !m.tags) return null;
+  const on = new Set(m.tags.map((x) => x.id));
+  return (
+    <fieldset className="tag-choice">
+      <legend>{t('list.tag')}</legend>
+      {tags.data.map((tag) => (
+        <label key={tag.id} className="check">
+          <input
+            type="checkbox"
+            checked={on.has(tag.id)}
+            disabled={busy}
+            onChange={(e) => onChange(e.target.checked ? [...on, tag.id] : [...on].filter((x) => x !== tag.id))}
+          />
+          {tag.name}
+        </label>
+      ))}
+    </fieldset>
   );
 }
 
@@ -166,6 +207,7 @@ function Actions({ m }: { m: MessageDetail }) {
       )}
       {m.pendingSync || action.isPending ? <span className="badge badge-syncing" data-testid="pending">{t('mail.pending')}</span> : null}
       {m.done ? <span className="badge" data-testid="done-badge">{t('mail.done')}</span> : null}
+      {m.syncError ? <p className="note note-error" role="alert">{t('view.syncError', { error: m.syncError })}</p> : null}
       <ErrorNote error={action.error} />
     </div>
   );
