@@ -50,6 +50,8 @@ describeWithBrowser('mail pages', (b) => {
     let mailbox: TestUser;
     let canary: Awaited<ReturnType<typeof startCanary>>;
     let csrf = '';
+    /** The message the correction step moved, for the done step. */
+    let corrected: { id: string; subject: string; cell: string; counts: Record<string, number> } | undefined;
 
     const heading = (p: Page, name: string) => p.getByRole('heading', { level: 1, name, exact: true }).waitFor();
     const shot = (p: Page, name: string) => p.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
@@ -172,7 +174,7 @@ describeWithBrowser('mail pages', (b) => {
       await heading(page, 'Priority matrix');
     });
 
-    it('open a message → correct its urgency → the matrix moves it; done takes it out', async () => {
+    it('open a message → correct its urgency → the matrix moves it', async () => {
       const cells = (await api<{ cells: Cell[] }>('/api/dashboard')).cells;
       const from = cells.find((c) => c.urgency === 1 && c.top.length > 0) ?? cells.find((c) => c.top.length > 0)!;
       const target = from.top[0]!;
@@ -196,22 +198,47 @@ describeWithBrowser('mail pages', (b) => {
       await heading(page, 'Priority matrix');
       await expect.poll(pageCounts).toEqual(after);
 
-      // Done is a local action (write-back): the message leaves the matrix.
-      const actions = await context.request.post(`${server.url}/api/messages/${target.id}/actions`, { headers: { 'x-csrf-token': csrf }, data: { action: 'undone' } });
-      if (await routeMissing(actions)) {
-        // TODO(write-back): the actions route has not landed on this branch yet; the done step waits for it.
-        return;
-      }
-      await page.getByTestId(`cell-${newUrgency}-${from.importance}`).getByRole('link', { name: target.subject, exact: true }).click();
-      await heading(page, target.subject);
+      corrected = { id: target.id, subject: target.subject, cell: `${newUrgency}-${from.importance}`, counts: after };
+    });
+
+    it('mark done → it leaves the matrix', async (test) => {
+      const { id, subject, cell, counts } = corrected!;
+      const probe = await context.request.post(`${server.url}/api/messages/${id}/actions`, { headers: { 'x-csrf-token': csrf }, data: { action: 'undone' } });
+      // TODO(write-back): remove once the actions route is on main; until then this step cannot run.
+      if (await routeMissing(probe)) return test.skip('POST /api/messages/:id/actions has not landed yet');
+      expect(probe.status()).toBe(200);
+      const [u, i] = cell.split('-');
+      await page.getByTestId(`cell-${u}-${i}`).getByRole('link', { name: subject, exact: true }).click();
+      await heading(page, subject);
       await page.getByTestId('message-actions').getByRole('button', { name: 'Done', exact: true }).click();
       await page.getByTestId('done-badge').waitFor();
+      await page.getByTestId('message-actions').getByRole('button', { name: 'Not done', exact: true }).waitFor();
       const final = cellCounts((await api<{ cells: Cell[] }>('/api/dashboard')).cells);
-      expect(final[`${newUrgency}-${from.importance}`]).toBe(after[`${newUrgency}-${from.importance}`]! - 1);
+      expect(final[cell]).toBe(counts[cell]! - 1);
       await page.keyboard.press('g');
       await page.keyboard.press('d');
+      await heading(page, 'Priority matrix');
       await expect.poll(pageCounts).toEqual(final);
-      expect(await page.getByTestId('matrix').getByRole('link', { name: target.subject, exact: true }).count()).toBe(0);
+      expect(await page.getByTestId('matrix').getByRole('link', { name: subject, exact: true }).count()).toBe(0);
+      await shot(page, 'dashboard-after-done');
+    });
+
+    it('keyboard in the list: s flags the highlighted message, e marks it done and it leaves a "not done" list', async (test) => {
+      const probe = await context.request.post(`${server.url}/api/messages/actions`, { headers: { 'x-csrf-token': csrf }, data: { ids: [corrected!.id], action: 'undone' } });
+      // TODO(write-back): as above.
+      if (await routeMissing(probe)) return test.skip('POST /api/messages/actions has not landed yet');
+      await page.goto(`${server.url}/messages?done=0`);
+      await heading(page, 'Messages');
+      const rows = page.getByTestId('message-list').getByRole('listitem');
+      await rows.first().waitFor();
+      const first = (await api<{ items: Summary[] }>('/api/messages?done=0&limit=1')).items[0]!;
+      expect(await rows.first().getByRole('link').textContent()).toBe(first.subject);
+      await page.keyboard.press('s');
+      await rows.first().getByText('flagged', { exact: true }).waitFor();
+      await expect.poll(async () => (await api<{ flags: { flagged: boolean } }>(`/api/messages/${first.id}`)).flags.flagged).toBe(true);
+      await page.keyboard.press('e');
+      await expect.poll(() => rows.first().getByRole('link').textContent()).not.toBe(first.subject);
+      expect((await api<{ done: boolean }>(`/api/messages/${first.id}`)).done).toBe(true);
     });
 
     it('hostile mail: no script runs and no remote request leaves before "load images"; after it the pixel loads, still no script', async () => {
