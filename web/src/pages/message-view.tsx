@@ -1,5 +1,5 @@
 import type { MessageKey } from '../messages';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { ErrorNote, Loading, Page, Section } from '../components';
 import { useI18n } from '../i18n';
 import { useKeyHandlers } from '../keyboard';
@@ -124,8 +124,15 @@ function Correction({ m }: { m: MessageDetail }) {
 function TagChoice({ m, onChange, busy }: { m: MessageDetail; onChange: (ids: string[]) => void; busy: boolean }) {
   const { t } = useI18n();
   const tags = useTags();
+  // The box changes at once; the server's answer (new m.tags) replaces the local choice.
+  const [chosen, setChosen] = useState<string[] | null>(null);
+  useEffect(() => setChosen(null), [m.tags]);
   if (!tags.data?.length || !m.tags) return null;
-  const on = new Set(m.tags.map((x) => x.id));
+  const on = new Set(chosen ?? m.tags.map((x) => x.id));
+  const choose = (ids: string[]) => {
+    setChosen(ids);
+    onChange(ids);
+  };
   return (
     <fieldset className="tag-choice">
       <legend>{t('list.tag')}</legend>
@@ -135,7 +142,7 @@ function TagChoice({ m, onChange, busy }: { m: MessageDetail; onChange: (ids: st
             type="checkbox"
             checked={on.has(tag.id)}
             disabled={busy}
-            onChange={(e) => onChange(e.target.checked ? [...on, tag.id] : [...on].filter((x) => x !== tag.id))}
+            onChange={(e) => choose(e.target.checked ? [...on, tag.id] : [...on].filter((x) => x !== tag.id))}
           />
           {tag.name}
         </label>
