@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import { analyseMessage, colourOf, scoreOf } from '../../ai/builtin/index.js';
-import type { AnalysisResult, Level, UserSignals } from '../../ai/types.js';
+import type { AnalysisResult, Level } from '../../ai/types.js';
 import type { Crypto, UserCipher } from '../../crypto/crypto.js';
 import type { Database } from '../../db/schema.js';
 import { assertFence, type Lease } from '../../jobs/leases.js';
 import { accountsRepository } from '../../repositories/accounts.js';
 import { mergedCorrections, markAnalysis, pendingMessages, writeAnalysis, type CorrectionFields, type EffectiveAnalysisRow } from '../../repositories/message-analysis.js';
-import { analysisInputOf } from './analysis-input.js';
+import { indexAddresses, inputWithHistory, loadUserSignals } from './sender-history.js';
 
 export const ANALYSIS_CONTEXT = { summary: 'message.summary.v1', reasons: 'message.reasons.v1', tags: 'message.tags.v1', example: 'message.correction.example.v1' } as const;
 
@@ -86,7 +86,9 @@ async function ownAddresses(deps: AnalysePendingDeps, cipher: UserCipher, userId
 export async function analysePending(deps: AnalysePendingDeps, userId: string, accountId?: string, options: AnalysePendingOptions = {}): Promise<{ analysed: number; failed: number }> {
   const limit = Math.max(1, options.limit ?? 100);
   const cipher = await deps.crypto.forUser(userId);
-  const signals: UserSignals = { vipPatterns: [], ownDomains: [], trustedSenders: [] };
+  const signals = await loadUserSignals(deps.db, cipher, userId);
+  // Every message's addresses are indexed first, so a sender's history includes the Sent folder.
+  await indexAddresses(deps.db, cipher, userId, accountId, options.lease);
   const accounts = new Map<string, string[]>();
   let analysed = 0;
   let failed = 0;
@@ -99,7 +101,7 @@ export async function analysePending(deps: AnalysePendingDeps, userId: string, a
       const now = deps.now();
       let value: EffectiveAnalysisRow | null = null;
       try {
-        const { input } = analysisInputOf(cipher, row, await ownAddresses(deps, cipher, userId, row.account_id, accounts), 0);
+        const input = await inputWithHistory(deps.db, cipher, userId, row, await ownAddresses(deps, cipher, userId, row.account_id, accounts));
         value = effectiveRow(cipher, row.id, analyseMessage(input, signals, { now }), corrections.get(row.id));
       } catch {
         // Codes only: the message text must not reach the error column.

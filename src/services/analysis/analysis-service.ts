@@ -9,7 +9,7 @@ import { cellCounts, insertCorrection, mergedCorrections, topOfCell, writeAnalys
 import { findMessage } from '../../repositories/messages.js';
 import { usersRepository } from '../../repositories/users.js';
 import { MessageNotFoundError, type MessageReader, type MessageSummary } from '../messages/message-reader.js';
-import { analysisInputOf } from './analysis-input.js';
+import { inputWithHistory, loadUserSignals } from './sender-history.js';
 import { ANALYSIS_CONTEXT, effectiveRow, type SealedReasons } from './analyse-pending.js';
 
 export interface AnalysisServiceDeps {
@@ -128,9 +128,9 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       if (!row || row.copy_count === 0) throw new MessageNotFoundError();
       const cipher = await deps.crypto.forUser(userId);
       const own = await ownAddress(userId, row.account_id, (a) => cipher.openText('account.settings.v1', a.id, a.settings));
-      const { input: analysisInput } = analysisInputOf(cipher, row, own, 0);
+      const analysisInput = await inputWithHistory(db, cipher, userId, row, own);
       const now = deps.now();
-      const builtin = analyseMessage(analysisInput, { vipPatterns: [], ownDomains: [], trustedSenders: [] }, { now });
+      const builtin = analyseMessage(analysisInput, await loadUserSignals(db, cipher, userId), { now });
       const correction: Correction = { urgency: input.urgency, importance: input.importance, category: input.category, spam: input.spam };
       const example = trainingExample(analysisInput, builtin, correction);
       const id = newId();

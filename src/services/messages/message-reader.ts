@@ -40,6 +40,13 @@ export interface MessageEnvelope {
   listId: string | null;
   listUnsubscribe: string | null;
   listUnsubscribePost: string | null;
+  /** Header signals for the analyser; absent on messages stored before 0012. */
+  precedence?: string | null;
+  autoSubmitted?: string | null;
+  xMailer?: string | null;
+  bulkMarkers?: string[];
+  priority?: 'high' | 'normal' | 'low' | null;
+  spamFlag?: boolean | null;
 }
 
 export interface MessageSummary {
