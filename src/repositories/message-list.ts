@@ -12,6 +12,8 @@ export interface ListFilter {
   cell?: { urgency: number; importance: number };
   colour?: string;
   category?: string;
+  /** Only messages carrying this tag. */
+  tagId?: string;
   /** Only these ids (the dashboard's top messages). */
   ids?: readonly string[];
 }
@@ -59,6 +61,12 @@ export async function listMessageRows(ex: Executor, userId: string, filter: List
   if (filter.cell) q = q.where('urgency', '=', filter.cell.urgency).where('importance', '=', filter.cell.importance);
   if (filter.colour) q = q.where('colour', '=', filter.colour);
   if (filter.category) q = q.where('category', '=', filter.category);
+  if (filter.tagId) {
+    const tagId = filter.tagId;
+    q = q.where(({ exists, selectFrom }) =>
+      exists(selectFrom('message_tags as t').select('t.tag_id').where('t.user_id', '=', userId).whereRef('t.message_id', '=', 'messages.id').where('t.tag_id', '=', tagId)),
+    );
+  }
   if (filter.ids) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids.slice(0, 500) : ['00000000-0000-0000-0000-000000000000']);
   if (filter.after) {
     const { date, id } = filter.after;

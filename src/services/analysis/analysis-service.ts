@@ -7,6 +7,9 @@ import { newId } from '../../db/ids.js';
 import { accountsRepository } from '../../repositories/accounts.js';
 import { cellCounts, insertCorrection, mergedCorrections, topOfCell, writeAnalysis } from '../../repositories/message-analysis.js';
 import { findMessage } from '../../repositories/messages.js';
+import { existingTagIds, findTagByNameHash, setMessageTags } from '../../repositories/tags.js';
+import { tagRefsOf, type TagRef } from '../tag-refs.js';
+import { tagNameHash, TagNotFoundError } from '../tags.js';
 import { usersRepository } from '../../repositories/users.js';
 import { MessageNotFoundError, type MessageReader, type MessageSummary } from '../messages/message-reader.js';
 import { inputWithHistory, loadUserSignals } from './sender-history.js';
@@ -24,6 +27,8 @@ export interface CorrectionInput {
   importance?: Level;
   category?: Category;
   spam?: boolean;
+  /** The message's tags after the correction: ids of the user's tags. */
+  tags?: string[];
 }
 
 export interface FullAnalysis {
@@ -35,7 +40,11 @@ export interface FullAnalysis {
   isSpam: boolean | null;
   confidence: number | null;
   summary: string | null;
-  tags: string[];
+  /**
+   * The analyser's suggestions (stable English keys) with the id of the user's tag of that name,
+   * if any. They stay suggestions: only an assignment or a correction puts a tag on the message.
+   */
+  suggestedTags: Array<{ key: string; tagId: string | null }>;
   reasons: Array<{ code: string; params: Record<string, string | number>; text: string }>;
   deadline: string | null;
   language: string | null;
@@ -87,7 +96,12 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       isSpam: row.is_spam === null ? null : row.is_spam === 1,
       confidence: row.confidence,
       summary: row.analysis_summary ? cipher.openText(ANALYSIS_CONTEXT.summary, row.id, row.analysis_summary) : null,
-      tags: row.analysis_tags ? (JSON.parse(cipher.openText(ANALYSIS_CONTEXT.tags, row.id, row.analysis_tags)) as string[]) : [],
+      suggestedTags: await Promise.all(
+        (row.analysis_tags ? (JSON.parse(cipher.openText(ANALYSIS_CONTEXT.tags, row.id, row.analysis_tags)) as string[]) : []).map(async (key) => ({
+          key,
+          tagId: (await findTagByNameHash(db, userId, tagNameHash(cipher, key)))?.id ?? null,
+        })),
+      ),
       reasons: (sealed?.reasons ?? []).map((r) => ({ code: r.code, params: r.params, text: renderReason(r, lang) })),
       deadline: sealed?.deadline ?? null,
       language: sealed?.language ?? null,
@@ -100,6 +114,11 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
 
   return {
     analysisOf,
+
+    /** The user's tags on the message (after a correction set them). */
+    async tagsOf(userId: string, messageId: string): Promise<TagRef[]> {
+      return (await tagRefsOf(db, await deps.crypto.forUser(userId), userId, [messageId])).get(messageId) ?? [];
+    },
 
     /** Nine cells in (urgency, importance) order; counts are messages (not copies), spam and done excluded. */
     async dashboard(userId: string, accountId?: string): Promise<{ cells: DashboardCell[] }> {
@@ -126,6 +145,9 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
     async correct(userId: string, messageId: string, input: CorrectionInput): Promise<FullAnalysis> {
       const row = await findMessage(db, userId, messageId);
       if (!row || row.copy_count === 0) throw new MessageNotFoundError();
+      const tagIds = input.tags ? [...new Set(input.tags)] : undefined;
+      if (tagIds && (await existingTagIds(db, userId, tagIds)).size !== tagIds.length) throw new TagNotFoundError();
+      const rates = input.urgency !== undefined || input.importance !== undefined || input.category !== undefined || input.spam !== undefined;
       const cipher = await deps.crypto.forUser(userId);
       const own = await ownAddress(userId, row.account_id, (a) => cipher.openText('account.settings.v1', a.id, a.settings));
       const analysisInput = await inputWithHistory(db, cipher, userId, row, own);
@@ -145,8 +167,12 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
           is_spam: input.spam === undefined ? null : input.spam ? 1 : 0,
           previous_source: row.analysis_source,
           example: cipher.sealText(ANALYSIS_CONTEXT.example, id, JSON.stringify(example)),
+          tag_ids: tagIds ? JSON.stringify(tagIds) : null,
           created_at: now,
         });
+        if (tagIds) await setMessageTags(trx, userId, messageId, tagIds, now);
+        // A correction of tags alone leaves the rating as it is.
+        if (!rates) return;
         const merged = (await mergedCorrections(trx, userId, [messageId])).get(messageId);
         await writeAnalysis(trx, userId, messageId, effectiveRow(cipher, messageId, builtin, merged), now, false);
       });

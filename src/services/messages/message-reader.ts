@@ -7,6 +7,7 @@ import { copiesOfMessage } from '../../repositories/message-copies.js';
 import { folderIdsOf, listMessageRows } from '../../repositories/message-list.js';
 import { findMessage } from '../../repositories/messages.js';
 import { CONTEXT } from '../sync/message-identity.js';
+import { tagRefsOf, type TagRef } from '../tag-refs.js';
 
 /** Read side of the mail store for the API and analysis: lists of messages (not copies), one message, and streams. */
 
@@ -66,6 +67,8 @@ export interface MessageSummary {
   hasAttachments: boolean;
   isNewsletter: boolean;
   isCalendar: boolean;
+  /** The user's tags on the message (assigned by the user; the analyser only suggests). */
+  tags: TagRef[];
   analysis: SummaryAnalysis | null;
 }
 
@@ -116,6 +119,7 @@ export interface ListOptions {
   cell?: { urgency: number; importance: number };
   colour?: string;
   category?: string;
+  tagId?: string;
   ids?: readonly string[];
 }
 
@@ -175,6 +179,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
       cell: options.cell,
       colour: options.colour,
       category: options.category,
+      tagId: options.tagId,
       ids: options.ids,
       after,
       limit: limit + 1,
@@ -183,6 +188,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
     if (page.length === 0) return { items: [], nextCursor: null };
     const cipher = await deps.crypto.forUser(userId);
     const folders = await folderIdsOf(db, userId, page.map((r) => r.id));
+    const tags = await tagRefsOf(db, cipher, userId, page.map((r) => r.id));
     const items = page.map((r): MessageSummary => {
       const env = openEnvelope(cipher, r.id, r.envelope);
       return {
@@ -195,6 +201,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
         subject: env.subject,
         from: env.from,
         ...stateOf(cipher, r),
+        tags: tags.get(r.id) ?? [],
         analysis: {
           urgency: r.urgency,
           importance: r.importance,
@@ -226,6 +233,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
       date: row.date,
       size: row.size,
       ...stateOf(cipher, row),
+      tags: (await tagRefsOf(db, cipher, userId, [row.id])).get(row.id) ?? [],
       headers: openEnvelope(cipher, row.id, row.envelope),
       text: openOptional(cipher, CONTEXT.text, row.id, row.body_text),
       html: openOptional(cipher, CONTEXT.html, row.id, row.body_html),
