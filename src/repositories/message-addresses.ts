@@ -68,3 +68,25 @@ export async function correspondenceWith(ex: Executor, userId: string, addressHa
     userWrote: Number(sent.n) > 0 || Number(received.answered ?? 0) === 1,
   };
 }
+
+/** The sealed envelopes of the account's newest messages in a Sent folder (their From is the user). */
+export async function sentEnvelopes(ex: Executor, userId: string, accountId: string, limit: number) {
+  return ex
+    .selectFrom('messages as m')
+    .select(['m.id', 'm.envelope'])
+    .where('m.user_id', '=', userId)
+    .where('m.account_id', '=', accountId)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('message_copies as c')
+          .innerJoin('folders as f', 'f.id', 'c.folder_id')
+          .select('c.id')
+          .where('c.user_id', '=', userId)
+          .whereRef('c.message_id', '=', 'm.id')
+          .where('f.role', '=', 'sent'),
+      ),
+    )
+    .orderBy('m.date', 'desc')
+    .limit(limit)
+    .execute();
+}

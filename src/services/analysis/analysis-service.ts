@@ -4,7 +4,6 @@ import type { Category, Level } from '../../ai/types.js';
 import type { Crypto } from '../../crypto/crypto.js';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
-import { accountsRepository } from '../../repositories/accounts.js';
 import { cellCounts, insertCorrection, mergedCorrections, topOfCell, writeAnalysis } from '../../repositories/message-analysis.js';
 import { findMessage } from '../../repositories/messages.js';
 import { existingTagIds, findTagByNameHash, setMessageTags } from '../../repositories/tags.js';
@@ -12,7 +11,7 @@ import { tagRefsOf, type TagRef } from '../tag-refs.js';
 import { tagNameHash, TagNotFoundError } from '../tags.js';
 import { usersRepository } from '../../repositories/users.js';
 import { MessageNotFoundError, type MessageReader, type MessageSummary } from '../messages/message-reader.js';
-import { inputWithHistory, loadUserSignals } from './sender-history.js';
+import { accountAddresses, inputWithHistory, loadUserSignals } from './sender-history.js';
 import { ANALYSIS_CONTEXT, effectiveRow, type SealedReasons } from './analyse-pending.js';
 
 export interface AnalysisServiceDeps {
@@ -68,13 +67,6 @@ const TOP = 5;
 /** The dashboard, the full analysis of one message, and corrections. Every call acts for `userId` on its own data only. */
 export function createAnalysisService(deps: AnalysisServiceDeps) {
   const { db } = deps;
-
-  async function ownAddress(userId: string, accountId: string, open: (row: { id: string; settings: Buffer }) => string): Promise<string[]> {
-    const row = await accountsRepository.find(db, userId, accountId);
-    if (!row) return [];
-    const user = (JSON.parse(open(row)) as { imap?: { user?: string } }).imap?.user ?? '';
-    return /^[^@\s]+@[^@\s]+$/.test(user) ? [user.toLowerCase()] : [];
-  }
 
   async function readerLanguage(userId: string): Promise<ReaderLanguage> {
     const user = await usersRepository.findById(db, userId);
@@ -149,7 +141,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       if (tagIds && (await existingTagIds(db, userId, tagIds)).size !== tagIds.length) throw new TagNotFoundError();
       const rates = input.urgency !== undefined || input.importance !== undefined || input.category !== undefined || input.spam !== undefined;
       const cipher = await deps.crypto.forUser(userId);
-      const own = await ownAddress(userId, row.account_id, (a) => cipher.openText('account.settings.v1', a.id, a.settings));
+      const own = await accountAddresses(db, cipher, userId, row.account_id);
       const analysisInput = await inputWithHistory(db, cipher, userId, row, own);
       const now = deps.now();
       const builtin = analyseMessage(analysisInput, await loadUserSignals(db, cipher, userId), { now });

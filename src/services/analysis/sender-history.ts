@@ -4,7 +4,8 @@ import type { AnalysisInput, UserSignals } from '../../ai/types.js';
 import type { UserCipher } from '../../crypto/crypto.js';
 import type { Database, MessageAddressesTable } from '../../db/schema.js';
 import { assertFence, type Lease } from '../../jobs/leases.js';
-import { correspondenceWith, unindexedMessages, writeMessageAddresses } from '../../repositories/message-addresses.js';
+import { accountsRepository } from '../../repositories/accounts.js';
+import { correspondenceWith, sentEnvelopes, unindexedMessages, writeMessageAddresses } from '../../repositories/message-addresses.js';
 import { listSenderRules } from '../../repositories/sender-rules.js';
 import type { MessageEnvelope } from '../messages/message-reader.js';
 import { CONTEXT } from '../sync/message-identity.js';
@@ -85,4 +86,28 @@ export async function inputWithHistory(db: Kysely<Database>, cipher: UserCipher,
   if (own.has(normaliseAddress(input.from.address))) return input;
   const history = await senderHistory(db, cipher, userId, { id: row.id, date: row.date, fromAddress: input.from.address });
   return { ...input, thread: { ...input.thread, ...history } };
+}
+
+const ADDRESS = /^[^@\s]+@[^@\s]+$/;
+
+/**
+ * The user's own addresses in an account: the IMAP user name when it is an address, and the From
+ * addresses of the newest messages in its Sent folder (the user wrote them).
+ */
+export async function accountAddresses(db: Kysely<Database>, cipher: UserCipher, userId: string, accountId: string): Promise<string[]> {
+  const out = new Set<string>();
+  const row = await accountsRepository.find(db, userId, accountId);
+  if (row) {
+    try {
+      const user = (JSON.parse(cipher.openText('account.settings.v1', row.id, row.settings)) as { imap?: { user?: string } }).imap?.user ?? '';
+      if (ADDRESS.test(user)) out.add(normaliseAddress(user));
+    } catch {
+      // Settings that cannot be read name no address; the Sent folder may still.
+    }
+  }
+  for (const m of await sentEnvelopes(db, userId, accountId, 20)) {
+    const from = (JSON.parse(cipher.openText(CONTEXT.envelope, m.id, m.envelope)) as MessageEnvelope).from?.address ?? '';
+    if (ADDRESS.test(from)) out.add(normaliseAddress(from));
+  }
+  return [...out];
 }
