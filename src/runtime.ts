@@ -18,8 +18,7 @@ import { accountSchedules } from './services/sync/schedules.js';
 import { createCrashPoints } from './services/sync/crash-points.js';
 import { createSyncStore } from './services/sync/store-adapter.js';
 import { createKeyedCanceller } from './jobs/keyed-cancel.js';
-import { ANALYSIS_RUN, analysisKey } from './jobs/handlers/analysis-run.js';
-import { accountsRepository } from './repositories/accounts.js';
+import { ANALYSIS_RUN, analysisKey, queueAnalysisRuns } from './jobs/handlers/analysis-run.js';
 
 export type Role = 'serve' | 'web' | 'worker';
 
@@ -128,11 +127,7 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     crypto,
     jobs: openedJobs,
     accounts,
-    async requestAnalysis(userId: string) {
-      for (const a of await accountsRepository.listForUser(database.db, userId)) {
-        await openedJobs.queue.enqueue(ANALYSIS_RUN, { accountId: a.id }, { userId, key: analysisKey(a.id), lane: 'bulk' });
-      }
-    },
+    requestAnalysis: (userId: string) => queueAnalysisRuns(database.db, openedJobs.queue, userId),
     async close() {
       // Running jobs get the shutdown grace period to finish; the rest go back to the queue.
       await openedJobs.close(config.shutdownGraceSeconds * 1000);

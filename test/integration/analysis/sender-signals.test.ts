@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Crypto } from '../../../src/crypto/crypto.js';
-import { analysePending } from '../../../src/services/analysis/analyse-pending.js';
+import { ANALYSIS_RUN, analysisKey, analysisRunJob } from '../../../src/jobs/handlers/analysis-run.js';
+import { analysePending, type AnalysePendingDeps } from '../../../src/services/analysis/analyse-pending.js';
 import { buildTestApp } from '../../support/app.js';
 import { describeEachDialect } from '../../support/db.js';
 import { ALICE, BOB, TestClient } from '../../support/http-client.js';
@@ -75,9 +76,12 @@ describeWithDovecot('sender signals in the analysis', 'full', (bed) => {
         mail(10, { from: 'Shop <info@shop.example>', date: 'Tue, 5 May 2026 14:00:00 +0200', subject: 'Neuigkeiten im Mai', extra: ['Precedence: bulk', 'Feedback-ID: 123:mai:shop'] }, INFO),
         mail(11, { from: 'Verein <kasse@verein.example>', date: 'Tue, 5 May 2026 15:00:00 +0200', subject: 'Rundschreiben', extra: ['Precedence: bulk'] }, INFO),
       ]);
-      const built = await buildTestApp(ctx.handle, { ALLOW_PRIVATE_MAIL_HOSTS: '1' });
+      // The analysis job is registered (no worker runs here), so a settings change can queue it.
+      const jobDeps = { db: ctx.db, now: Date.now } as AnalysePendingDeps;
+      const built = await buildTestApp(ctx.handle, { ALLOW_PRIVATE_MAIL_HOSTS: '1' }, { jobDefinitions: [analysisRunJob(jobDeps)] });
       app = built.app;
       crypto = built.crypto;
+      jobDeps.crypto = crypto;
       userId = (await built.services.users.create({ ...ALICE, role: 'user' }, 'cli')).id;
       await built.services.users.create({ ...BOB, role: 'user' }, 'cli');
       alice = new TestClient(app, '192.0.2.70');
@@ -147,6 +151,9 @@ describeWithDovecot('sender signals in the analysis', 'full', (bed) => {
       const states = await ctx.db.selectFrom('messages').select('analysis_status').where('account_id', '=', accountId).execute();
       expect(states.every((s) => s.analysis_status === 'pending')).toBe(true);
       expect(await cells()).toEqual(countsBefore);
+      // …and a run is queued for the account.
+      const queued = await ctx.db.selectFrom('jobs').select(['type', 'key', 'state']).where('user_id', '=', userId).where('type', '=', ANALYSIS_RUN).execute();
+      expect(queued).toEqual([{ type: ANALYSIS_RUN, key: analysisKey(accountId), state: 'queued' }]);
 
       expect((await run()).analysed).toBe(11);
       const after = await detail('Quartalsbericht');
