@@ -122,7 +122,8 @@ export function createTagsService(deps: TagsServiceDeps) {
       try {
         await updateTag(db, userId, tagId, set, deps.now());
       } catch (err) {
-        if (set.name_hash && (await findTagByNameHash(db, userId, set.name_hash))?.id !== tagId) throw new TagNameTakenError();
+        const clash = set.name_hash ? await findTagByNameHash(db, userId, set.name_hash) : null;
+        if (clash && clash.id !== tagId) throw new TagNameTakenError();
         throw err;
       }
       return toTag(cipher, userId, await own(userId, tagId));
