@@ -18,7 +18,7 @@ import { accountSchedules } from './services/sync/schedules.js';
 import { createCrashPoints } from './services/sync/crash-points.js';
 import { createSyncStore } from './services/sync/store-adapter.js';
 import { createKeyedCanceller } from './jobs/keyed-cancel.js';
-import { ANALYSIS_RUN, analysisKey } from './jobs/handlers/analysis-run.js';
+import { ANALYSIS_RUN, analysisKey, queueAnalysisRuns } from './jobs/handlers/analysis-run.js';
 
 export type Role = 'serve' | 'web' | 'worker';
 
@@ -38,6 +38,8 @@ export interface Runtime {
   jobs: JobsRuntime;
   /** Mail accounts and the per-account IMAP connection pool (sync borrows connections from it). */
   accounts: AccountsService;
+  /** Queues an analysis run for each of the user's accounts (the user's analyser signals changed). */
+  requestAnalysis(userId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -125,6 +127,7 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     crypto,
     jobs: openedJobs,
     accounts,
+    requestAnalysis: (userId: string) => queueAnalysisRuns(database.db, openedJobs.queue, userId),
     async close() {
       // Running jobs get the shutdown grace period to finish; the rest go back to the queue.
       await openedJobs.close(config.shutdownGraceSeconds * 1000);

@@ -32,6 +32,10 @@ export interface Database {
   attachment_chunks: AttachmentChunksTable;
   copy_tombstones: CopyTombstonesTable;
   message_corrections: MessageCorrectionsTable;
+  tags: TagsTable;
+  message_tags: MessageTagsTable;
+  sender_rules: SenderRulesTable;
+  message_addresses: MessageAddressesTable;
 }
 
 export interface AppSettingsTable {
@@ -338,6 +342,8 @@ export interface MessagesTable {
   analysis_reasons: Buffer | null;
   /** Sealed JSON: message.tags.v1 (suggested tag keys). */
   analysis_tags: Buffer | null;
+  /** 0012: 1 once the keyed hashes of its addresses are in message_addresses. */
+  addresses_indexed: Generated<number>;
 }
 
 export interface MessageCorrectionsTable {
@@ -351,7 +357,48 @@ export interface MessageCorrectionsTable {
   previous_source: string | null;
   /** Sealed JSON: message.correction.example.v1. */
   example: Buffer | null;
+  /** 0012: JSON array of the tag ids the correction set on the message, or null. */
+  tag_ids: string | null;
   created_at: number;
+}
+
+export interface TagsTable {
+  id: string;
+  user_id: string;
+  /** Sealed: tag.name.v1. */
+  name: Buffer;
+  /** Keyed HMAC (tag.name.v1) of the lower-cased name: one name per user, case-insensitive. */
+  name_hash: Buffer;
+  /** '#rrggbb'. */
+  colour: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessageTagsTable {
+  user_id: string;
+  message_id: string;
+  tag_id: string;
+  created_at: number;
+}
+
+export interface SenderRulesTable {
+  id: string;
+  user_id: string;
+  kind: 'vip' | 'own_domain';
+  /** Sealed: sender_rule.value.v1 (an address pattern or a domain). */
+  value: Buffer;
+  /** Keyed HMAC (sender_rule.value.v1) of kind and normalised value: no duplicates. */
+  value_hash: Buffer;
+  created_at: number;
+}
+
+export interface MessageAddressesTable {
+  user_id: string;
+  message_id: string;
+  role: 'from' | 'to' | 'cc';
+  /** Keyed HMAC (mail.address.v1) of the lower-cased address. */
+  address_hash: Buffer;
 }
 
 export interface MessageCopiesTable {

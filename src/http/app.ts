@@ -16,8 +16,12 @@ import { accessRoutes } from './routes/access.js';
 import { accountRoutes } from './routes/accounts.js';
 import { syncRoutes } from './routes/sync.js';
 import { messageRoutes } from './routes/messages.js';
+import { senderSettingsRoutes } from './routes/sender-settings.js';
+import { tagRoutes } from './routes/tags.js';
 import { createMessageReader } from '../services/messages/message-reader.js';
 import { createAnalysisService } from '../services/analysis/analysis-service.js';
+import { createSenderRulesService } from '../services/sender-rules.js';
+import { createTagsService } from '../services/tags.js';
 import { createSyncRequests } from '../services/sync/sync-requests.js';
 import type { AccountsService } from '../services/accounts.js';
 import { authRoutes } from './routes/auth.js';
@@ -63,6 +67,8 @@ export interface AppDeps {
   accounts?: AccountsService;
   /** The built web UI; null serves none (API-only apps in tests). Default: dist/web. */
   webRoot?: string | null;
+  /** Queues an analysis run of each of the user's accounts (after VIP senders or own domains change). */
+  requestAnalysis?: (userId: string) => Promise<void>;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -139,6 +145,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const reader = createMessageReader({ db: deps.database.db, crypto: deps.crypto });
       const analysis = createAnalysisService({ db: deps.database.db, crypto: deps.crypto, reader, now: Date.now });
       await api.register(messageRoutes, { reader, analysis, mailHtml: createMailHtml({ reader }) });
+      await api.register(tagRoutes, { tags: createTagsService({ db: deps.database.db, crypto: deps.crypto, now: Date.now }) });
+      await api.register(senderSettingsRoutes, {
+        senders: createSenderRulesService({ db: deps.database.db, crypto: deps.crypto, now: Date.now, requestAnalysis: deps.requestAnalysis }),
+      });
       if (deps.accounts && deps.jobs) {
         await api.register(syncRoutes, { sync: createSyncRequests({ db: deps.database.db, queue: deps.jobs.queue, accounts: deps.accounts }) });
       }

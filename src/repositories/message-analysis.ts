@@ -80,6 +80,8 @@ export async function mergedCorrections(ex: Executor, userId: string, messageIds
     .select(['message_id', 'urgency', 'importance', 'category', 'is_spam'])
     .where('user_id', '=', userId)
     .where('message_id', 'in', messageIds.slice(0, 500))
+    // Corrections of tags alone do not rate the message.
+    .where((eb) => eb.or([eb('urgency', 'is not', null), eb('importance', 'is not', null), eb('category', 'is not', null), eb('is_spam', 'is not', null)]))
     .orderBy('created_at')
     .orderBy('id')
     .execute();
@@ -130,4 +132,9 @@ export async function topOfCell(ex: Executor, userId: string, f: DashboardFilter
     .limit(limit)
     .execute();
   return rows.map((r) => r.id);
+}
+
+/** Puts every analysed message of the user back in the queue (their signals changed); corrections stay and are laid over again. */
+export async function requeueAnalysis(ex: Executor, userId: string): Promise<void> {
+  await ex.updateTable('messages').set({ analysis_status: 'pending' }).where('user_id', '=', userId).where('analysis_status', '!=', 'pending').execute();
 }

@@ -25,6 +25,8 @@ export interface ListFilter {
   cell?: { urgency: number; importance: number };
   colour?: string;
   category?: string;
+  /** Only messages carrying this tag. */
+  tagId?: string;
   /** Only these ids (the dashboard's top messages). */
   ids?: readonly string[];
 }
@@ -79,6 +81,12 @@ export async function listMessageRows(ex: Executor, userId: string, filter: List
   if (filter.calendar !== undefined) q = q.where('is_calendar', '=', filter.calendar ? 1 : 0);
   if (filter.since !== undefined) q = q.where('date', '>=', filter.since);
   if (filter.until !== undefined) q = q.where('date', '<', filter.until);
+  if (filter.tagId) {
+    const tagId = filter.tagId;
+    q = q.where(({ exists, selectFrom }) =>
+      exists(selectFrom('message_tags as t').select('t.tag_id').where('t.user_id', '=', userId).whereRef('t.message_id', '=', 'messages.id').where('t.tag_id', '=', tagId)),
+    );
+  }
   if (filter.ids) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids.slice(0, 500) : ['00000000-0000-0000-0000-000000000000']);
   if (filter.sort === 'score') {
     // Unanalysed messages (no score) sort after every scored one.

@@ -19,6 +19,7 @@ import { createKeyedCanceller } from '../../src/jobs/keyed-cancel.js';
 import { createEmbeddedQueue } from '../../src/jobs/embedded/queue.js';
 import { createMemorySignals } from '../../src/jobs/embedded/signals.js';
 import { createJobRegistry } from '../../src/jobs/registry.js';
+import { ANALYSIS_RUN, queueAnalysisRuns } from '../../src/jobs/handlers/analysis-run.js';
 
 /** The HTTP app on a test database, with the same readiness checks the runtime registers. */
 export async function buildTestApp(
@@ -46,7 +47,9 @@ export async function buildTestApp(
     now: options.now,
     options: options.accounts,
   });
-  const app = await buildApp({ config, database, readiness, services, crypto, accounts, logger, jobs: jobs ?? undefined, webRoot: options.webRoot });
+  // With the analysis job registered, a change of VIP senders or own domains queues it (as the runtime does).
+  const requestAnalysis = jobs && options.jobDefinitions?.some((d) => d.type === ANALYSIS_RUN) ? (userId: string) => queueAnalysisRuns(database.db, jobs.queue, userId) : undefined;
+  const app = await buildApp({ config, database, readiness, services, crypto, accounts, logger, jobs: jobs ?? undefined, webRoot: options.webRoot, requestAnalysis });
   app.addHook('onClose', async () => {
     await accounts.close();
     await jobs?.close(1000);

@@ -17,6 +17,10 @@ export interface IsolationFixture {
   messageIdA: string;
   /** A message of A that has an attachment (index 0). */
   attachmentMessageIdA: string;
+  /** A tag of A, assigned to messageIdA; a VIP sender entry and an own domain of A. */
+  tagIdA: string;
+  vipSenderIdA: string;
+  ownDomainIdA: string;
 }
 
 export interface RouteCase {
@@ -79,6 +83,20 @@ export const routeCases: Record<string, RouteCase> = {
   'GET /api/messages/:id/render': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/render?images=1` }) },
   'GET /api/messages/:id/source': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/source` }) },
   'GET /api/messages/:id/attachments/:index': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.attachmentMessageIdA}/attachments/0` }) },
+  'POST /api/messages/:id/tags': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/tags`, body: { tagId: f.tagIdA } }) },
+  'DELETE /api/messages/:id/tags/:tagId': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/tags/${f.tagIdA}` }) },
+
+  'GET /api/tags': { kind: 'owned', isList: true },
+  'POST /api/tags': { kind: 'self', build: () => ({ body: { name: 'Isolation', colour: '#112233' } }) },
+  'GET /api/tags/:id': { kind: 'owned', build: (f) => ({ url: `/api/tags/${f.tagIdA}` }) },
+  'PATCH /api/tags/:id': { kind: 'owned', build: (f) => ({ url: `/api/tags/${f.tagIdA}`, body: { colour: '#445566' } }) },
+  'DELETE /api/tags/:id': { kind: 'owned', destructive: true, build: (f) => ({ url: `/api/tags/${f.tagIdA}` }) },
+  'GET /api/settings/vip-senders': { kind: 'owned', isList: true },
+  'POST /api/settings/vip-senders': { kind: 'self', build: () => ({ body: { pattern: '*@isolation.example' } }) },
+  'DELETE /api/settings/vip-senders/:id': { kind: 'owned', destructive: true, build: (f) => ({ url: `/api/settings/vip-senders/${f.vipSenderIdA}` }) },
+  'GET /api/settings/own-domains': { kind: 'owned', isList: true },
+  'POST /api/settings/own-domains': { kind: 'self', build: () => ({ body: { domain: 'isolation.example' } }) },
+  'DELETE /api/settings/own-domains/:id': { kind: 'owned', destructive: true, build: (f) => ({ url: `/api/settings/own-domains/${f.ownDomainIdA}` }) },
 
   'GET /api/admin/users': { kind: 'admin' },
   'POST /api/admin/users': { kind: 'admin', build: () => ({ body: { username: 'mallory', password: 'mallory-long-passphrase' } }) },

@@ -43,13 +43,21 @@ const listQuery = z.object({
   calendar: flag,
   since: day(false),
   until: day(true),
+  tag: z.string().uuid().optional(),
 });
 const dashboardQuery = z.object({ account: z.string().uuid().optional() });
 const level = z.union([z.literal(1), z.literal(2), z.literal(3)]);
 const correctionBody = z
-  .object({ urgency: level.optional(), importance: level.optional(), category: z.enum(CATEGORIES).optional(), spam: z.boolean().optional() })
+  .object({
+    urgency: level.optional(),
+    importance: level.optional(),
+    category: z.enum(CATEGORIES).optional(),
+    spam: z.boolean().optional(),
+    // The message's tags after the correction (ids of the user's tags); [] removes them all.
+    tags: z.array(z.string().uuid()).max(50).optional(),
+  })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'give at least one of urgency, importance, category, spam');
+  .refine((b) => Object.keys(b).length > 0, 'give at least one of urgency, importance, category, spam, tags');
 const idParams = z.object({ id: z.string().uuid() });
 const renderQuery = z.object({ images: z.enum(['0', '1']).optional(), lang: z.enum(['de', 'en']).optional() });
 const attachmentParams = idParams.extend({ index: z.coerce.number().int().min(0).max(100_000) });
@@ -74,6 +82,7 @@ export function toSummary(m: MessageSummary) {
     hasAttachments: m.hasAttachments,
     isNewsletter: m.isNewsletter,
     isCalendar: m.isCalendar,
+    tags: m.tags,
     analysis: m.analysis,
   };
 }
@@ -118,6 +127,7 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       calendar: q.calendar,
       since: q.since,
       until: q.until,
+      tagId: q.tag,
     });
     return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
   });
@@ -143,6 +153,7 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       attachments: m.attachments,
       flags: { unread: m.unread, flagged: m.flagged, answered: m.answered },
       done: m.done,
+      tags: m.tags,
       copies: m.copies,
       parseWarnings: m.parseWarnings,
       sourceAvailable: m.sourceAvailable,
@@ -159,7 +170,8 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
   app.post('/messages/:id/correction', async (req) => {
     const { id } = parseInput(idParams, req.params);
     const body = parseInput(correctionBody, req.body ?? {});
-    return { analysis: await analysis.correct(viewerOf(req).id, id, body) };
+    const result = await analysis.correct(viewerOf(req).id, id, body);
+    return { analysis: result, tags: await analysis.tagsOf(viewerOf(req).id, id) };
   });
 
   app.get('/messages/:id/source', async (req, reply) => {

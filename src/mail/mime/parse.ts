@@ -28,6 +28,38 @@ export interface ParsedHeaders {
   listUnsubscribe: string | null;
   listUnsubscribePost: string | null;
   precedence: string | null;
+  /** Auto-Submitted (RFC 3834), lower-cased. */
+  autoSubmitted: string | null;
+  /** X-Mailer or User-Agent. */
+  xMailer: string | null;
+  /** Names of bulk-mail marker headers present (feedback-id, x-campaign, …), lower-case. */
+  bulkMarkers: string[];
+  /** X-Priority / Importance / Priority, normalised. */
+  priority: 'high' | 'normal' | 'low' | null;
+  /** The receiving server's spam verdict (X-Spam-Flag: YES, X-Spam-Status: Yes…), null when absent. */
+  spamFlag: boolean | null;
+}
+
+/** Headers whose mere presence marks a bulk mailing. */
+const BULK_MARKER_HEADERS = ['feedback-id', 'x-campaign', 'x-campaign-id', 'x-mailgun-tag', 'x-mc-user', 'x-sg-eid', 'x-mailchimp-campaign', 'x-newsletter', 'x-cleverreach-id'];
+
+function priorityOf(header: (name: string) => string | null): 'high' | 'normal' | 'low' | null {
+  const x = header('x-priority');
+  if (x) {
+    const n = Number.parseInt(x, 10);
+    if (n === 1 || n === 2) return 'high';
+    if (n === 4 || n === 5) return 'low';
+    if (n === 3) return 'normal';
+  }
+  const word = (header('importance') ?? header('priority') ?? '').toLowerCase();
+  if (/high|urgent/.test(word)) return 'high';
+  if (/low|non-urgent/.test(word)) return 'low';
+  return word ? 'normal' : null;
+}
+
+function spamFlagOf(header: (name: string) => string | null): boolean | null {
+  const flag = header('x-spam-flag') ?? header('x-spam-status');
+  return flag === null ? null : /^\s*yes\b/i.test(flag);
 }
 
 export interface ParsedAttachment {
@@ -123,6 +155,11 @@ function toParsed(email: Email, warnings: ParseWarning[], headersOnly: boolean):
     listUnsubscribe: header('list-unsubscribe'),
     listUnsubscribePost: header('list-unsubscribe-post'),
     precedence: header('precedence')?.toLowerCase() ?? null,
+    autoSubmitted: header('auto-submitted')?.toLowerCase() ?? null,
+    xMailer: (header('x-mailer') ?? header('user-agent'))?.slice(0, 200) ?? null,
+    bulkMarkers: BULK_MARKER_HEADERS.filter((name) => header(name) !== null),
+    priority: priorityOf(header),
+    spamFlag: spamFlagOf(header),
   };
 
   const attachments = email.attachments.map(toAttachment);

@@ -1,12 +1,11 @@
 import type { Kysely } from 'kysely';
 import { analyseMessage, colourOf, scoreOf } from '../../ai/builtin/index.js';
-import type { AnalysisResult, Level, UserSignals } from '../../ai/types.js';
+import type { AnalysisResult, Level } from '../../ai/types.js';
 import type { Crypto, UserCipher } from '../../crypto/crypto.js';
 import type { Database } from '../../db/schema.js';
 import { assertFence, type Lease } from '../../jobs/leases.js';
-import { accountsRepository } from '../../repositories/accounts.js';
 import { mergedCorrections, markAnalysis, pendingMessages, writeAnalysis, type CorrectionFields, type EffectiveAnalysisRow } from '../../repositories/message-analysis.js';
-import { analysisInputOf } from './analysis-input.js';
+import { accountAddresses, indexAddresses, inputWithHistory, loadUserSignals } from './sender-history.js';
 
 export const ANALYSIS_CONTEXT = { summary: 'message.summary.v1', reasons: 'message.reasons.v1', tags: 'message.tags.v1', example: 'message.correction.example.v1' } as const;
 
@@ -58,25 +57,6 @@ export function effectiveRow(cipher: UserCipher, messageId: string, result: Anal
   };
 }
 
-/** The account's own address: the IMAP user name when it is an address. */
-async function ownAddresses(deps: AnalysePendingDeps, cipher: UserCipher, userId: string, accountId: string, cache: Map<string, string[]>): Promise<string[]> {
-  const hit = cache.get(accountId);
-  if (hit) return hit;
-  const row = await accountsRepository.find(deps.db, userId, accountId);
-  let out: string[] = [];
-  if (row) {
-    try {
-      const settings = JSON.parse(cipher.openText('account.settings.v1', row.id, row.settings)) as { imap?: { user?: string } };
-      const user = settings.imap?.user ?? '';
-      if (/^[^@\s]+@[^@\s]+$/.test(user)) out = [user.toLowerCase()];
-    } catch {
-      out = [];
-    }
-  }
-  cache.set(accountId, out);
-  return out;
-}
-
 /**
  * Analyses the user's pending messages (of one account, or all) in batches with the built-in
  * analyser and stores the effective analysis. Each message is written in its own short transaction,
@@ -86,8 +66,11 @@ async function ownAddresses(deps: AnalysePendingDeps, cipher: UserCipher, userId
 export async function analysePending(deps: AnalysePendingDeps, userId: string, accountId?: string, options: AnalysePendingOptions = {}): Promise<{ analysed: number; failed: number }> {
   const limit = Math.max(1, options.limit ?? 100);
   const cipher = await deps.crypto.forUser(userId);
-  const signals: UserSignals = { vipPatterns: [], ownDomains: [], trustedSenders: [] };
-  const accounts = new Map<string, string[]>();
+  const signals = await loadUserSignals(deps.db, cipher, userId);
+  // Every message's addresses are indexed first, so a sender's history includes the Sent folder.
+  await indexAddresses(deps.db, cipher, userId, accountId, options.lease);
+  const accounts = new Map<string, Promise<string[]>>();
+  const ownAddresses = (id: string) => accounts.get(id) ?? accounts.set(id, accountAddresses(deps.db, cipher, userId, id)).get(id)!;
   let analysed = 0;
   let failed = 0;
   for (let batch = 0; batch < (options.maxBatches ?? Infinity); batch++) {
@@ -99,7 +82,7 @@ export async function analysePending(deps: AnalysePendingDeps, userId: string, a
       const now = deps.now();
       let value: EffectiveAnalysisRow | null = null;
       try {
-        const { input } = analysisInputOf(cipher, row, await ownAddresses(deps, cipher, userId, row.account_id, accounts), 0);
+        const input = await inputWithHistory(deps.db, cipher, userId, row, await ownAddresses(row.account_id));
         value = effectiveRow(cipher, row.id, analyseMessage(input, signals, { now }), corrections.get(row.id));
       } catch {
         // Codes only: the message text must not reach the error column.

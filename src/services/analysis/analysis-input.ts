@@ -32,10 +32,17 @@ function htmlToText(html: string): string {
 }
 
 /**
- * Builds the analyser's input from a stored message. The store keeps the List-* headers in the
- * envelope; Precedence, Auto-Submitted and X-Mailer are not stored yet, so those signals stay absent.
+ * Builds the analyser's input from a stored message. The envelope keeps the List-* headers and
+ * (since 0012) Precedence, Auto-Submitted, X-Mailer, bulk markers, priority and the server's spam
+ * flag; messages stored earlier lack those signals. The sender's history
+ * (earlier correspondence, whether the user wrote to them) is added by `inputWithHistory`.
  */
-export function analysisInputOf(cipher: UserCipher, row: StoredForAnalysis, userAddresses: string[], earlierCorrespondence: number): { input: AnalysisInput; envelope: MessageEnvelope } {
+export function analysisInputOf(
+  cipher: UserCipher,
+  row: StoredForAnalysis,
+  userAddresses: string[],
+  earlierCorrespondence: number,
+): { input: AnalysisInput; envelope: MessageEnvelope } {
   const env = JSON.parse(cipher.openText(CONTEXT.envelope, row.id, row.envelope)) as MessageEnvelope;
   const text = row.body_text ? cipher.openText(CONTEXT.text, row.id, row.body_text) : row.body_html ? htmlToText(cipher.openText(CONTEXT.html, row.id, row.body_html)) : '';
   const calendar = row.calendar ? (JSON.parse(cipher.openText(CONTEXT.calendar, row.id, row.calendar)) as ParsedCalendar) : null;
@@ -52,7 +59,17 @@ export function analysisInputOf(cipher: UserCipher, row: StoredForAnalysis, user
     userAddresses,
     date: row.date,
     text,
-    headers: { listUnsubscribe: env.listUnsubscribe, listUnsubscribePost: env.listUnsubscribePost, listId: env.listId },
+    headers: {
+      listUnsubscribe: env.listUnsubscribe,
+      listUnsubscribePost: env.listUnsubscribePost,
+      listId: env.listId,
+      precedence: env.precedence ?? null,
+      autoSubmitted: env.autoSubmitted ?? null,
+      xMailer: env.xMailer ?? null,
+      bulkMarkers: env.bulkMarkers ?? [],
+      priority: env.priority ?? null,
+      spamFlag: env.spamFlag ?? null,
+    },
     hasAttachments: row.has_attachments === 1,
     calendarMethod: calendar ? (calendar.method ?? 'REQUEST') : null,
     thread: { isReply: (env.inReplyTo ?? []).length > 0 || /^\s*(re|aw|antw|r|rif)\s*:/i.test(env.subject ?? ''), userRepliedToSender: false, earlierCorrespondence },

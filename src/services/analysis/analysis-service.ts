@@ -4,12 +4,14 @@ import type { Category, Level } from '../../ai/types.js';
 import type { Crypto } from '../../crypto/crypto.js';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
-import { accountsRepository } from '../../repositories/accounts.js';
 import { cellCounts, insertCorrection, mergedCorrections, topOfCell, writeAnalysis } from '../../repositories/message-analysis.js';
 import { findMessage } from '../../repositories/messages.js';
+import { existingTagIds, findTagByNameHash, setMessageTags } from '../../repositories/tags.js';
+import { tagRefsOf, type TagRef } from '../tag-refs.js';
+import { tagNameHash, TagNotFoundError } from '../tags.js';
 import { usersRepository } from '../../repositories/users.js';
 import { MessageNotFoundError, type MessageReader, type MessageSummary } from '../messages/message-reader.js';
-import { analysisInputOf } from './analysis-input.js';
+import { accountAddresses, inputWithHistory, loadUserSignals } from './sender-history.js';
 import { ANALYSIS_CONTEXT, effectiveRow, type SealedReasons } from './analyse-pending.js';
 
 export interface AnalysisServiceDeps {
@@ -24,6 +26,8 @@ export interface CorrectionInput {
   importance?: Level;
   category?: Category;
   spam?: boolean;
+  /** The message's tags after the correction: ids of the user's tags. */
+  tags?: string[];
 }
 
 export interface FullAnalysis {
@@ -35,7 +39,11 @@ export interface FullAnalysis {
   isSpam: boolean | null;
   confidence: number | null;
   summary: string | null;
-  tags: string[];
+  /**
+   * The analyser's suggestions (stable English keys) with the id of the user's tag of that name,
+   * if any. They stay suggestions: only an assignment or a correction puts a tag on the message.
+   */
+  suggestedTags: Array<{ key: string; tagId: string | null }>;
   reasons: Array<{ code: string; params: Record<string, string | number>; text: string }>;
   deadline: string | null;
   language: string | null;
@@ -60,13 +68,6 @@ const TOP = 5;
 export function createAnalysisService(deps: AnalysisServiceDeps) {
   const { db } = deps;
 
-  async function ownAddress(userId: string, accountId: string, open: (row: { id: string; settings: Buffer }) => string): Promise<string[]> {
-    const row = await accountsRepository.find(db, userId, accountId);
-    if (!row) return [];
-    const user = (JSON.parse(open(row)) as { imap?: { user?: string } }).imap?.user ?? '';
-    return /^[^@\s]+@[^@\s]+$/.test(user) ? [user.toLowerCase()] : [];
-  }
-
   async function readerLanguage(userId: string): Promise<ReaderLanguage> {
     const user = await usersRepository.findById(db, userId);
     return user?.language?.startsWith('de') ? 'de' : 'en';
@@ -87,7 +88,12 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       isSpam: row.is_spam === null ? null : row.is_spam === 1,
       confidence: row.confidence,
       summary: row.analysis_summary ? cipher.openText(ANALYSIS_CONTEXT.summary, row.id, row.analysis_summary) : null,
-      tags: row.analysis_tags ? (JSON.parse(cipher.openText(ANALYSIS_CONTEXT.tags, row.id, row.analysis_tags)) as string[]) : [],
+      suggestedTags: await Promise.all(
+        (row.analysis_tags ? (JSON.parse(cipher.openText(ANALYSIS_CONTEXT.tags, row.id, row.analysis_tags)) as string[]) : []).map(async (key) => ({
+          key,
+          tagId: (await findTagByNameHash(db, userId, tagNameHash(cipher, key)))?.id ?? null,
+        })),
+      ),
       reasons: (sealed?.reasons ?? []).map((r) => ({ code: r.code, params: r.params, text: renderReason(r, lang) })),
       deadline: sealed?.deadline ?? null,
       language: sealed?.language ?? null,
@@ -100,6 +106,11 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
 
   return {
     analysisOf,
+
+    /** The user's tags on the message (after a correction set them). */
+    async tagsOf(userId: string, messageId: string): Promise<TagRef[]> {
+      return (await tagRefsOf(db, await deps.crypto.forUser(userId), userId, [messageId])).get(messageId) ?? [];
+    },
 
     /** Nine cells in (urgency, importance) order; counts are messages (not copies), spam and done excluded. */
     async dashboard(userId: string, accountId?: string): Promise<{ cells: DashboardCell[] }> {
@@ -126,11 +137,14 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
     async correct(userId: string, messageId: string, input: CorrectionInput): Promise<FullAnalysis> {
       const row = await findMessage(db, userId, messageId);
       if (!row || row.copy_count === 0) throw new MessageNotFoundError();
+      const tagIds = input.tags ? [...new Set(input.tags)] : undefined;
+      if (tagIds && (await existingTagIds(db, userId, tagIds)).size !== tagIds.length) throw new TagNotFoundError();
+      const rates = input.urgency !== undefined || input.importance !== undefined || input.category !== undefined || input.spam !== undefined;
       const cipher = await deps.crypto.forUser(userId);
-      const own = await ownAddress(userId, row.account_id, (a) => cipher.openText('account.settings.v1', a.id, a.settings));
-      const { input: analysisInput } = analysisInputOf(cipher, row, own, 0);
+      const own = await accountAddresses(db, cipher, userId, row.account_id);
+      const analysisInput = await inputWithHistory(db, cipher, userId, row, own);
       const now = deps.now();
-      const builtin = analyseMessage(analysisInput, { vipPatterns: [], ownDomains: [], trustedSenders: [] }, { now });
+      const builtin = analyseMessage(analysisInput, await loadUserSignals(db, cipher, userId), { now });
       const correction: Correction = { urgency: input.urgency, importance: input.importance, category: input.category, spam: input.spam };
       const example = trainingExample(analysisInput, builtin, correction);
       const id = newId();
@@ -145,8 +159,12 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
           is_spam: input.spam === undefined ? null : input.spam ? 1 : 0,
           previous_source: row.analysis_source,
           example: cipher.sealText(ANALYSIS_CONTEXT.example, id, JSON.stringify(example)),
+          tag_ids: tagIds ? JSON.stringify(tagIds) : null,
           created_at: now,
         });
+        if (tagIds) await setMessageTags(trx, userId, messageId, tagIds, now);
+        // A correction of tags alone leaves the rating as it is.
+        if (!rates) return;
         const merged = (await mergedCorrections(trx, userId, [messageId])).get(messageId);
         await writeAnalysis(trx, userId, messageId, effectiveRow(cipher, messageId, builtin, merged), now, false);
       });

@@ -7,6 +7,7 @@ import { copiesOfMessage } from '../../repositories/message-copies.js';
 import { folderIdsOf, listMessageRows } from '../../repositories/message-list.js';
 import { findMessage } from '../../repositories/messages.js';
 import { CONTEXT } from '../sync/message-identity.js';
+import { tagRefsOf, type TagRef } from '../tag-refs.js';
 
 /** Read side of the mail store for the API and analysis: lists of messages (not copies), one message, and streams. */
 
@@ -40,6 +41,13 @@ export interface MessageEnvelope {
   listId: string | null;
   listUnsubscribe: string | null;
   listUnsubscribePost: string | null;
+  /** Header signals for the analyser; absent on messages stored before 0012. */
+  precedence?: string | null;
+  autoSubmitted?: string | null;
+  xMailer?: string | null;
+  bulkMarkers?: string[];
+  priority?: 'high' | 'normal' | 'low' | null;
+  spamFlag?: boolean | null;
 }
 
 export interface MessageSummary {
@@ -59,6 +67,8 @@ export interface MessageSummary {
   hasAttachments: boolean;
   isNewsletter: boolean;
   isCalendar: boolean;
+  /** The user's tags on the message (assigned by the user; the analyser only suggests). */
+  tags: TagRef[];
   analysis: SummaryAnalysis | null;
 }
 
@@ -117,6 +127,7 @@ export interface ListOptions {
   cell?: { urgency: number; importance: number };
   colour?: string;
   category?: string;
+  tagId?: string;
   ids?: readonly string[];
 }
 
@@ -188,6 +199,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
       cell: options.cell,
       colour: options.colour,
       category: options.category,
+      tagId: options.tagId,
       ids: options.ids,
       after,
       limit: limit + 1,
@@ -196,6 +208,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
     if (page.length === 0) return { items: [], nextCursor: null };
     const cipher = await deps.crypto.forUser(userId);
     const folders = await folderIdsOf(db, userId, page.map((r) => r.id));
+    const tags = await tagRefsOf(db, cipher, userId, page.map((r) => r.id));
     const items = page.map((r): MessageSummary => {
       const env = openEnvelope(cipher, r.id, r.envelope);
       return {
@@ -208,6 +221,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
         subject: env.subject,
         from: env.from,
         ...stateOf(cipher, r),
+        tags: tags.get(r.id) ?? [],
         analysis: {
           urgency: r.urgency,
           importance: r.importance,
@@ -240,6 +254,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
       date: row.date,
       size: row.size,
       ...stateOf(cipher, row),
+      tags: (await tagRefsOf(db, cipher, userId, [row.id])).get(row.id) ?? [],
       headers: openEnvelope(cipher, row.id, row.envelope),
       text: openOptional(cipher, CONTEXT.text, row.id, row.body_text),
       html: openOptional(cipher, CONTEXT.html, row.id, row.body_html),

@@ -117,6 +117,13 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
     listId: h.listId,
     listUnsubscribe: h.listUnsubscribe,
     listUnsubscribePost: h.listUnsubscribePost,
+    // Header signals the analyser reads (0012); older envelopes lack them.
+    precedence: h.precedence,
+    autoSubmitted: h.autoSubmitted,
+    xMailer: h.xMailer,
+    bulkMarkers: h.bulkMarkers,
+    priority: h.priority,
+    spamFlag: h.spamFlag,
   };
   const flags = flagsText(item.flags);
   const has = (flag: string) => (flags.split(' ').includes(flag) ? 1 : 0);

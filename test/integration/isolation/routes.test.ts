@@ -68,6 +68,12 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
     await createTestSync({ db: ctx.db, crypto: built.crypto, accounts: built.accounts }).run(alice.id, accountIdA);
     const withAttachment = await ctx.db.selectFrom('messages').select('id').where('user_id', '=', alice.id).where('has_attachments', '=', 1).executeTakeFirstOrThrow();
     const anyMessage = await ctx.db.selectFrom('messages').select('id').where('user_id', '=', alice.id).executeTakeFirstOrThrow();
+    const tag = await a.post('/api/tags', { name: 'Projekt A' });
+    expect(tag.statusCode, tag.body).toBe(201);
+    expect((await a.post(`/api/messages/${anyMessage.id}/tags`, { tagId: tag.json().id })).statusCode).toBe(200);
+    const vip = await a.post('/api/settings/vip-senders', { pattern: 'boss@firma-a.example' });
+    const domain = await a.post('/api/settings/own-domains', { domain: 'firma-a.example' });
+    expect([vip.statusCode, domain.statusCode]).toEqual([201, 201]);
     fixture = {
       userA: { id: alice.id, username: alice.username },
       tokenIdA: token.id,
@@ -77,6 +83,9 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
       folderIdA,
       messageIdA: anyMessage.id,
       attachmentMessageIdA: withAttachment.id,
+      tagIdA: tag.json().id,
+      vipSenderIdA: vip.json().id,
+      ownDomainIdA: domain.json().id,
     };
   });
   afterAll(async () => app?.close());
@@ -90,7 +99,7 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
     for (const r of routes) if (r.access === 'admin') expect(routeCaseFor(r.method, r.url)!.kind, `${r.method} ${r.url}`).toBe('admin');
   });
 
-  const secretsOfA = () => [fixture.userA.id, fixture.userA.username, fixture.tokenIdA, fixture.jobIdA, fixture.accountIdA, fixture.folderIdA, fixture.messageIdA];
+  const secretsOfA = () => [fixture.userA.id, fixture.userA.username, fixture.tokenIdA, fixture.jobIdA, fixture.accountIdA, fixture.folderIdA, fixture.messageIdA, fixture.tagIdA, fixture.vipSenderIdA, fixture.ownDomainIdA];
 
   async function send(client: TestClient, route: RouteInfo, c: RouteCase) {
     const built = c.build?.(fixture) ?? {};

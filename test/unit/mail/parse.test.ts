@@ -88,6 +88,32 @@ describe('MIME parsing', () => {
   });
 });
 
+describe('header signals for the analyser', () => {
+  const mail = (...headers: string[]) => crlf('From: a@b.example', 'Subject: x', ...headers, '', 'body');
+
+  it('keeps Precedence, Auto-Submitted, the mailer, bulk markers, priority and the spam flag', async () => {
+    const p = await parseMessage(
+      mail('Precedence: Bulk', 'Auto-Submitted: auto-generated', 'X-Mailer: Mailchimp Mailer', 'Feedback-ID: 1:2:3', 'X-Campaign: spring', 'X-Priority: 1 (Highest)', 'X-Spam-Flag: YES'),
+    );
+    expect(p.headers).toMatchObject({
+      precedence: 'bulk',
+      autoSubmitted: 'auto-generated',
+      xMailer: 'Mailchimp Mailer',
+      bulkMarkers: ['feedback-id', 'x-campaign'],
+      priority: 'high',
+      spamFlag: true,
+    });
+  });
+
+  it('reads other priority forms and leaves absent signals empty', async () => {
+    expect((await parseMessage(mail('Importance: low'))).headers.priority).toBe('low');
+    expect((await parseMessage(mail('X-Priority: 3'))).headers.priority).toBe('normal');
+    expect((await parseMessage(mail('X-Spam-Status: No, score=-1.0'))).headers.spamFlag).toBe(false);
+    expect((await parseMessage(mail('User-Agent: Thunderbird 128'))).headers.xMailer).toBe('Thunderbird 128');
+    expect((await parseMessage(mail())).headers).toMatchObject({ precedence: null, autoSubmitted: null, xMailer: null, bulkMarkers: [], priority: null, spamFlag: null });
+  });
+});
+
 describe('parse pool', () => {
   const pool = createParsePool({ thresholdBytes: 16 * 1024, workers: 1 });
   afterAll(() => pool.close());

@@ -57,7 +57,7 @@ export interface Reason {
 export interface FullAnalysis extends SummaryAnalysis {
   isSpam: boolean | null;
   confidence: number | null;
-  tags: string[];
+  suggestedTags?: { key: string; tagId: string | null }[];
   reasons: Reason[];
   deadline: string | number | null;
   error: string | null;
