@@ -102,6 +102,8 @@ export function sanitiseMailHtml(html: string, options: SanitiseOptions): Saniti
         const next: Record<string, string> = { ...attribs };
         delete next.target;
         delete next.rel;
+        // Only absolute links: a relative one would resolve against this app's origin.
+        if (next.href !== undefined && !/^\s*(https?:\/\/|mailto:)/i.test(next.href)) delete next.href;
         if (next.href !== undefined) {
           next.target = '_blank';
           next.rel = 'noopener noreferrer';

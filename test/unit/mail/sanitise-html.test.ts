@@ -31,6 +31,7 @@ const HOSTILE: [string, string, RegExp][] = [
   ['protocol-relative image', '<img src="//tracker.test/p.gif">', /tracker\.test/i],
   ['svg data image', '<img src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+">', /svg|data:/i],
   ['formaction and autofocus', '<a href="https://x.test" formaction="javascript:alert(1)" autofocus onfocus="alert(2)">x</a>', /formaction|autofocus|onfocus|alert/i],
+  ['relative links into the app', '<a href="/api/messages/x/source">a</a><a href="settings">b</a><a href="//evil.test/">c</a>', /href/i],
   ['comment-hidden script', '<!--><script>alert(1)</script>-->', /<script|alert/i],
 ];
 
