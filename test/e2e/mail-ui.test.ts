@@ -83,6 +83,7 @@ describeWithBrowser('mail pages', (b) => {
       canary = await startCanary();
       mailbox = ctx.server.createUser('dora');
       ctx.server.fillGenerated(mailbox, { seed: 31, count: GENERATED, kinds: ['plain'] });
+      ctx.server.fillGenerated(mailbox, { seed: 32, count: 1, start: GENERATED, kinds: ['calendar-request'] });
       ctx.server.fillRaw(mailbox, 'INBOX', [hostileMessage({ canaryUrl: canary.url, to: 'dora@example.com', messageId: 'hostile-e2e@shop.example' })]);
       const port = await freePort();
       server = await startServer(['serve', '--port', String(port)], { DATA_DIR: dataDir, ALLOW_PRIVATE_MAIL_HOSTS: '1', TWO_FACTOR_POLICY: 'optional' }, port);
@@ -118,7 +119,7 @@ describeWithBrowser('mail pages', (b) => {
       await expect
         .poll(async () => {
           const items = await allMessages();
-          return items.length === GENERATED + 1 && items.every((m) => m.analysis?.status === 'done');
+          return items.length === GENERATED + 2 && items.every((m) => m.analysis?.status === 'done');
         }, { timeout: 60_000 })
         .toBe(true);
       const cells = (await api<{ cells: Cell[] }>('/api/dashboard')).cells;
@@ -145,7 +146,7 @@ describeWithBrowser('mail pages', (b) => {
       expect(unread.length).toBeGreaterThan(0);
       await expect.poll(() => page.getByTestId('message-list').getByRole('listitem').count()).toBe(unread.length);
       expect(await page.getByTestId('message-list').getByRole('listitem').first().getByRole('link').textContent()).toBe(unread[0]!.subject);
-      await page.getByLabel('Invitation').selectOption('1');
+      await page.getByTestId('filter-since').fill('2099-01-01');
       await page.getByText('No messages match these filters.').waitFor();
       await audit(page, 'message list empty');
     });
@@ -256,6 +257,18 @@ describeWithBrowser('mail pages', (b) => {
       await page.keyboard.press('e');
       await expect.poll(() => rows.first().getByRole('link').textContent()).not.toBe(first.subject);
       expect((await api<{ done: boolean }>(`/api/messages/${first.id}`)).done).toBe(true);
+    });
+
+    it('an invitation shows as a card with its event, place and kind', async () => {
+      const invites = (await api<{ items: Summary[] }>('/api/messages?calendar=1')).items;
+      expect(invites).toHaveLength(1);
+      await page.goto(`${server.url}/messages/${invites[0]!.id}`);
+      await heading(page, invites[0]!.subject);
+      const card = page.getByTestId('calendar-card');
+      await card.getByText('Besprechungsraum Süd').waitFor();
+      expect(await card.textContent()).toContain('REQUEST');
+      await shot(page, 'message-invitation');
+      await audit(page, 'invitation');
     });
 
     it('hostile mail: no script runs and no remote request leaves before "load images"; after it the pixel loads, still no script', async () => {
