@@ -267,6 +267,9 @@ describeWithBrowser('mail pages', (b) => {
       const card = page.getByTestId('calendar-card');
       await card.getByText('Besprechungsraum Süd').waitFor();
       expect(await card.textContent()).toContain('REQUEST');
+      // A text-only message shows its text in the same frame.
+      const text = (await api<{ text: string }>(`/api/messages/${invites[0]!.id}`)).text;
+      await (await mailFrame()).getByText(text.trim().split('\n')[0]!.trim().slice(0, 40)).waitFor();
       await shot(page, 'message-invitation');
       await audit(page, 'invitation');
     });

@@ -46,7 +46,12 @@ function CalendarCard({ cal }: { cal: CalendarInfo }) {
       }
       return undefined;
     }
-    return v ?? icsField(cal.content, raw);
+    const text = v ?? icsField(cal.content, raw);
+    // The iCalendar basic UTC form (20240116T192341Z) as a readable instant.
+    const utc = text ? /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+    if (!utc) return text;
+    const at = Date.UTC(+utc[1]!, +utc[2]! - 1, +utc[3]!, +utc[4]!, +utc[5]!, +utc[6]!);
+    return new Intl.DateTimeFormat(language === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'full', timeStyle: 'short' }).format(new Date(at));
   };
   const rows: [string, string | undefined][] = [
     [t('view.event'), cal.summary ?? icsField(cal.content, 'SUMMARY')],
