@@ -224,6 +224,27 @@ export const columnRegistry: ColumnRegistry = {
     role: plaintext('from, to or cc'),
     address_hash: plaintext('keyed HMAC of the lower-cased address: counts earlier correspondence; equal addresses match, nothing else'),
   },
+  user_ai_settings: {
+    user_id: plaintext(OWNER),
+    provider_id: plaintext('which admin-configured provider analyses this user\'s mail; checked before any key is unwrapped'),
+    model: plaintext('the chosen model name of that provider'),
+    updated_at: plaintext('when the choice changed'),
+  },
+  llm_usage: {
+    user_id: plaintext(OWNER),
+    provider_id: plaintext('the provider the tokens were spent on, for the per-provider budget'),
+    day: plaintext('UTC day of the usage, for daily budgets'),
+    requests: plaintext('a count, for budgets and the admin overview'),
+    input_tokens: plaintext('a count, for budgets'),
+    output_tokens: plaintext('a count, for budgets'),
+  },
+  llm_cache: {
+    id: plaintext(ROW_ID),
+    user_id: plaintext(OWNER),
+    cache_key: plaintext('the user\'s keyed HMAC of prompt, provider and model: equality only, reveals no content'),
+    result: encrypted('llm.cache.result.v1'),
+    created_at: plaintext('for pruning old entries'),
+  },
   message_copies: {
     id: plaintext(ROW_ID),
     user_id: plaintext(OWNER),

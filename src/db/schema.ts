@@ -36,6 +36,10 @@ export interface Database {
   message_tags: MessageTagsTable;
   sender_rules: SenderRulesTable;
   message_addresses: MessageAddressesTable;
+  ai_providers: AiProvidersTable;
+  user_ai_settings: UserAiSettingsTable;
+  llm_usage: LlmUsageTable;
+  llm_cache: LlmCacheTable;
 }
 
 export interface AppSettingsTable {
@@ -460,4 +464,49 @@ export interface CopyTombstonesTable {
   message_id_hash: Buffer | null;
   content_hash: Buffer;
   removed_at: number;
+}
+
+/** An LLM provider configured by an admin (instance-wide, no owner). */
+export interface AiProvidersTable {
+  id: string;
+  name: string;
+  type: 'ollama' | 'openai-compatible' | 'anthropic';
+  base_url: string;
+  /** Sealed with the instance key: ai_provider.api_key.v1. */
+  api_key: Buffer | null;
+  /** JSON array of model names. */
+  models: string;
+  locality: 'local' | 'cloud' | null;
+  enabled: number;
+  timeout_ms: number;
+  concurrency: number;
+  daily_token_budget: number | null;
+  user_daily_token_budget: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserAiSettingsTable {
+  user_id: string;
+  provider_id: string | null;
+  model: string | null;
+  updated_at: number;
+}
+
+export interface LlmUsageTable {
+  user_id: string;
+  provider_id: string;
+  day: string;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface LlmCacheTable {
+  id: string;
+  user_id: string;
+  cache_key: Buffer;
+  /** Sealed JSON: llm.cache.result.v1. */
+  result: Buffer;
+  created_at: number;
 }
