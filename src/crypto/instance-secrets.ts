@@ -1,7 +1,7 @@
 import { hkdfSync } from 'node:crypto';
 import type { Executor } from '../db/schema.js';
 import { userKeyRepository } from '../repositories/user-keys.js';
-import { openCanary, KeyRingMismatchError } from './canary.js';
+import { ensureCanary, openCanary, KeyRingMismatchError } from './canary.js';
 import { openWithKey, sealWithKey } from './envelope.js';
 import type { MasterKeys } from './master-keys.js';
 
@@ -23,7 +23,12 @@ const INSTANCE = 'instance';
 export function createInstanceSealer(deps: { ring: MasterKeys; db: Executor }): InstanceSealer {
   let cached: { secret: Buffer; key: Buffer } | null = null;
   async function key(): Promise<Buffer> {
-    const secret = await openCanary(deps.ring.current(), userKeyRepository, deps.db);
+    let secret = await openCanary(deps.ring.current(), userKeyRepository, deps.db);
+    if (!secret) {
+      // A database the server has not started on yet (tests, CLI): create the canary as `serve` would.
+      await ensureCanary(deps.ring.current(), userKeyRepository, deps.db);
+      secret = await openCanary(deps.ring.current(), userKeyRepository, deps.db);
+    }
     if (!secret) throw new KeyRingMismatchError('no key canary yet; it is created when the server starts');
     if (cached && cached.secret.equals(secret)) return cached.key;
     const derived = Buffer.from(hkdfSync('sha256', secret, Buffer.from(INSTANCE, 'utf8'), 'mailhelper.instance-secrets.v1', 32));

@@ -47,6 +47,10 @@ declare module 'fastify' {
 import { adminJobRoutes } from './routes/admin-jobs.js';
 import { eventRoutes } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
+import { aiRoutes } from './routes/ai.js';
+import type { InstanceSealer } from '../crypto/instance-secrets.js';
+import { createAiProvidersService } from '../services/analysis/llm-providers.js';
+import { createReanalysis } from '../services/analysis/llm-reanalyse.js';
 
 export interface AppDeps {
   config: Config;
@@ -68,6 +72,8 @@ export interface AppDeps {
   webRoot?: string | null;
   /** Queues an analysis run of each of the user's accounts (after VIP senders or own domains change). */
   requestAnalysis?: (userId: string) => Promise<void>;
+  /** Seals instance-level secrets (LLM provider keys); without it the AI routes are not registered. */
+  instanceSealer?: InstanceSealer;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -148,6 +154,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(senderSettingsRoutes, {
         senders: createSenderRulesService({ db: deps.database.db, crypto: deps.crypto, now: Date.now, requestAnalysis: deps.requestAnalysis }),
       });
+      if (deps.instanceSealer) {
+        const providers = createAiProvidersService({ db: deps.database.db, sealer: deps.instanceSealer, now: Date.now });
+        await api.register(aiRoutes, { providers, reanalysis: createReanalysis({ db: deps.database.db, providers, queue: deps.jobs?.queue }) });
+      }
       if (deps.accounts && deps.jobs) {
         await api.register(syncRoutes, { sync: createSyncRequests({ db: deps.database.db, queue: deps.jobs.queue, accounts: deps.accounts }) });
       }

@@ -14,6 +14,8 @@ import type { Crypto } from '../../src/crypto/crypto.js';
 
 /** One master key ring per test process, so several apps on one database open the same data. */
 const sharedRing = testKeyRing();
+import { createInstanceSealer } from '../../src/crypto/instance-secrets.js';
+import { staticMasterKeys } from '../../src/crypto/master-keys.js';
 import { createAccountsService, type AccountsOptions, type AccountsService } from '../../src/services/accounts.js';
 import { createKeyedCanceller } from '../../src/jobs/keyed-cancel.js';
 import { createEmbeddedQueue } from '../../src/jobs/embedded/queue.js';
@@ -49,7 +51,8 @@ export async function buildTestApp(
   });
   // With the analysis job registered, a change of VIP senders or own domains queues it (as the runtime does).
   const requestAnalysis = jobs && options.jobDefinitions?.some((d) => d.type === ANALYSIS_RUN) ? (userId: string) => queueAnalysisRuns(database.db, jobs.queue, userId) : undefined;
-  const app = await buildApp({ config, database, readiness, services, crypto, accounts, logger, jobs: jobs ?? undefined, webRoot: options.webRoot, requestAnalysis });
+  const instanceSealer = createInstanceSealer({ ring: staticMasterKeys(sharedRing), db: database.db });
+  const app = await buildApp({ config, database, readiness, services, crypto, accounts, logger, jobs: jobs ?? undefined, webRoot: options.webRoot, requestAnalysis, instanceSealer });
   app.addHook('onClose', async () => {
     await accounts.close();
     await jobs?.close(1000);

@@ -30,6 +30,8 @@ export interface ProviderConnection {
 export type LlmErrorCode = 'LLM_TIMEOUT' | 'LLM_UNAVAILABLE' | 'LLM_RATE_LIMITED' | 'LLM_REJECTED' | 'LLM_INVALID_OUTPUT';
 
 export class LlmCallError extends Error {
+  /** Tokens the failed call used anyway (invalid answers), for the budgets. */
+  usage = { input: 0, output: 0, requests: 0 };
   constructor(
     readonly code: LlmErrorCode,
     readonly retryLater: boolean,
@@ -177,6 +179,10 @@ export async function requestAnalysis(
     }
   }
 
+  const withUsage = (err: unknown) => {
+    if (err instanceof LlmCallError) err.usage = { ...usage, requests };
+    return err;
+  };
   return limiterFor(conn).run(async () => {
     let reason = '';
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -187,5 +193,7 @@ export async function requestAnalysis(
       reason = parsed.reason;
     }
     throw new LlmCallError('LLM_INVALID_OUTPUT', false, `the model's answer was invalid twice (${reason})`);
-  }, options.signal);
+  }, options.signal).catch((err: unknown) => {
+    throw withUsage(err);
+  });
 }

@@ -43,6 +43,8 @@ export interface GateOutput {
   anonymised: boolean;
   /** How many values of each kind were replaced (figures only, never the values). */
   counts: GateCounts;
+  /** Placeholder → original, kept on this side to put names back into the model's summary; never sent. */
+  mapping: Record<string, string>;
 }
 
 export class AnonymiseResidueError extends AppError {
@@ -102,6 +104,7 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 class Replacer {
   private readonly values = new Map<string, string>();
   private readonly next = new Map<string, number>();
+  readonly mapping: Record<string, string> = {};
   readonly counts: GateCounts = { email: 0, url: 0, iban: 0, phone: 0, number: 0, name: 0, signature: 0 };
 
   placeholder(kind: keyof GateCounts, value: string): string {
@@ -112,6 +115,7 @@ class Replacer {
       this.next.set(kind, n);
       p = `[${kind.toUpperCase()}_${n}]`;
       this.values.set(key, p);
+      this.mapping[p] = value;
     }
     this.counts[kind]++;
     return p;
@@ -226,7 +230,7 @@ export function detectResidue(texts: string[], names: Iterable<string>): string[
  */
 export function privacyGate(input: GateInput, locality: Locality): GateOutput {
   const empty: GateCounts = { email: 0, url: 0, iban: 0, phone: 0, number: 0, name: 0, signature: 0 };
-  if (locality === 'local') return { ...input, thread: [...input.thread], people: [...input.people], anonymised: false, counts: empty };
+  if (locality === 'local') return { ...input, thread: [...input.thread], people: [...input.people], anonymised: false, counts: empty, mapping: {} };
   const r = new Replacer();
   const texts = [input.subject, input.body, ...input.thread];
   const names = collectNames(texts, input.people);
@@ -240,5 +244,10 @@ export function privacyGate(input: GateInput, locality: Locality): GateOutput {
   }));
   const residue = detectResidue([subject, body, ...thread, ...people.map((p) => `${p.name ?? ''} ${p.address}`)], names);
   if (residue.length > 0) throw new AnonymiseResidueError(residue);
-  return { subject, body, thread, people, anonymised: true, counts: r.counts };
+  return { subject, body, thread, people, anonymised: true, counts: r.counts, mapping: r.mapping };
+}
+
+/** Puts the original values back into a model's answer (summary, tags) before it is stored. */
+export function restorePlaceholders(text: string, mapping: Record<string, string>): string {
+  return text.replace(/\[(?:EMAIL|URL|IBAN|PHONE|NUMBER|NAME)_\d+\]/g, (p) => mapping[p] ?? p);
 }

@@ -7,6 +7,7 @@ import { accountSyncJob } from './account-sync.js';
 import { analysisRunJob } from './analysis-run.js';
 import type { Crypto } from '../../crypto/crypto.js';
 import { PRUNE_HISTORY, pruneHistoryJob } from './prune-history.js';
+import type { LlmRefiner } from '../../services/analysis/llm-refine.js';
 
 export interface HandlerDeps {
   db: Kysely<Database>;
@@ -14,6 +15,8 @@ export interface HandlerDeps {
   accountSync?: AccountSync;
   /** Absent likewise; with it, `analysis.run` is registered. */
   crypto?: Pick<Crypto, 'forUser'>;
+  /** The LLM stage of `analysis.run`; absent: built-in analysis only. */
+  refine?: LlmRefiner;
 }
 
 /** Every job type this version runs. New handlers are added here (one file each). */
@@ -21,7 +24,7 @@ export function createJobDefinitions(deps: HandlerDeps): JobDefinition[] {
   return [
     pruneHistoryJob(deps),
     ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync })] : []),
-    ...(deps.crypto ? [analysisRunJob({ db: deps.db, crypto: deps.crypto, now: Date.now })] : []),
+    ...(deps.crypto ? [analysisRunJob({ db: deps.db, crypto: deps.crypto, now: Date.now, refine: deps.refine })] : []),
   ];
 }
 
