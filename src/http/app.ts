@@ -51,6 +51,7 @@ import { aiRoutes } from './routes/ai.js';
 import type { InstanceSealer } from '../crypto/instance-secrets.js';
 import { createAiProvidersService } from '../services/analysis/llm-providers.js';
 import { createReanalysis } from '../services/analysis/llm-reanalyse.js';
+import { createLlmRefiner } from '../services/analysis/llm-refine.js';
 
 export interface AppDeps {
   config: Config;
@@ -148,14 +149,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(accessRoutes, { services: deps.services, config });
       if (deps.accounts) await api.register(accountRoutes, { accounts: deps.accounts });
       const reader = createMessageReader({ db: deps.database.db, crypto: deps.crypto });
-      const analysis = createAnalysisService({ db: deps.database.db, crypto: deps.crypto, reader, now: Date.now });
+      const providers = deps.instanceSealer ? createAiProvidersService({ db: deps.database.db, sealer: deps.instanceSealer, now: Date.now }) : null;
+      const refine = providers ? createLlmRefiner({ db: deps.database.db, crypto: deps.crypto, providers, now: Date.now }) : undefined;
+      const analysis = createAnalysisService({ db: deps.database.db, crypto: deps.crypto, reader, now: Date.now, refine });
       await api.register(messageRoutes, { reader, analysis });
       await api.register(tagRoutes, { tags: createTagsService({ db: deps.database.db, crypto: deps.crypto, now: Date.now }) });
       await api.register(senderSettingsRoutes, {
         senders: createSenderRulesService({ db: deps.database.db, crypto: deps.crypto, now: Date.now, requestAnalysis: deps.requestAnalysis }),
       });
-      if (deps.instanceSealer) {
-        const providers = createAiProvidersService({ db: deps.database.db, sealer: deps.instanceSealer, now: Date.now });
+      if (providers) {
         await api.register(aiRoutes, { providers, reanalysis: createReanalysis({ db: deps.database.db, providers, queue: deps.jobs?.queue }) });
       }
       if (deps.accounts && deps.jobs) {

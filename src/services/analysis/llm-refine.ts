@@ -78,7 +78,8 @@ export function llmResult(builtin: AnalysisResult, out: LlmOutput, source: `llm:
  * the call (timeout, concurrency, 429 back-off, one retry of an invalid answer) → usage and cache.
  */
 export function createLlmRefiner(deps: LlmRefinerDeps) {
-  return async function forUser(userId: string, signal?: AbortSignal): Promise<RefineFn | null> {
+  /** With `cacheOnly`, a cache miss answers `deferred` (LLM_NOT_CACHED) without budget or call (used by corrections). */
+  return async function forUser(userId: string, signal?: AbortSignal, options: { cacheOnly?: boolean } = {}): Promise<RefineFn | null> {
     const choice = await userAiSettingsRepository.find(deps.db, userId);
     if (!choice?.provider_id || !choice.model) return null;
     const provider = await deps.providers.resolve(choice.provider_id);
@@ -110,6 +111,7 @@ export function createLlmRefiner(deps: LlmRefinerDeps) {
         llmMetrics.request(name, 'cached');
         return { kind: 'result', result: llmResult(builtin, restore(JSON.parse(cipher.openText(LLM_CACHE_CONTEXT, hit.id, hit.result)) as LlmOutput), source) };
       }
+      if (options.cacheOnly) return { kind: 'deferred', code: 'LLM_NOT_CACHED', retry: false };
 
       if (await overBudget(provider, userId, estimateTokens(prompt.system.length + prompt.prompt.length) + ANSWER_TOKENS)) {
         llmMetrics.request(name, 'budget');

@@ -274,5 +274,16 @@ describeWithDovecot('LLM analysis behind the privacy gate', 'plain', (bed) => {
       expect(checks.find((c) => c.name === 'ai-provider:cloud-openai')).toMatchObject({ ok: true });
       expect(res.body).not.toContain(KEY);
     });
+
+    it('a correction is laid over the LLM result: user over LLM over built-in', async () => {
+      await choose('cloud-openai', 'test-model');
+      const list = (await alice.get('/api/messages')).json().items as Array<{ id: string; subject: string }>;
+      const de = list.find((m) => m.subject === 'Rechnung März')!;
+      const res = await alice.post(`/api/messages/${de.id}/correction`, { importance: 1 });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().analysis).toMatchObject({ source: 'user', importance: 1, urgency: 3, summary: 'Die Rechnung von Anna Meier muss bis Freitag bezahlt werden.' });
+      // Answered from the cache: a correction never calls a provider.
+      expect(standIn.received).toHaveLength(0);
+    });
   });
 });
