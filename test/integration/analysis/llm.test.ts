@@ -8,6 +8,8 @@ import { analysePending } from '../../../src/services/analysis/analyse-pending.j
 import { createAiProvidersService, utcDay } from '../../../src/services/analysis/llm-providers.js';
 import { aiProviderReadiness } from '../../../src/services/analysis/llm-readiness.js';
 import { createLlmRefiner } from '../../../src/services/analysis/llm-refine.js';
+import { analyseMessage } from '../../../src/ai/builtin/index.js';
+import type { AnalysisInput } from '../../../src/ai/types.js';
 import type { ReadinessRegistry } from '../../../src/observability/readiness.js';
 import { buildTestApp } from '../../support/app.js';
 import { describeEachDialect } from '../../support/db.js';
@@ -283,6 +285,30 @@ describeWithDovecot('LLM analysis behind the privacy gate', 'plain', (bed) => {
       expect(res.statusCode, res.body).toBe(200);
       expect(res.json().analysis).toMatchObject({ source: 'user', importance: 1, urgency: 3, summary: 'Die Rechnung von Anna Meier muss bis Freitag bezahlt werden.' });
       // Answered from the cache: a correction never calls a provider.
+      expect(standIn.received).toHaveLength(0);
+    });
+
+    it('residue after anonymising blocks the call: failed with ANONYMISE_RESIDUE, nothing sent', async () => {
+      await choose('cloud-openai', 'test-model');
+      const providerService = createAiProvidersService({ db: ctx.db, sealer, now: Date.now });
+      const refine = await createLlmRefiner({ db: ctx.db, crypto, providers: providerService, now: Date.now })(userId);
+      const input: AnalysisInput = {
+        subject: 'Kontakt',
+        from: { name: null, address: 'x@example.com' },
+        to: [],
+        cc: [],
+        hasBcc: false,
+        userAddresses: [],
+        date: Date.parse('2026-11-27T10:00:00Z'),
+        // An address the replacer does not recognise as one (no domain), but the detector does not let pass.
+        text: 'Schreib mir an mailto:chef, bitte bis Freitag.',
+        headers: {},
+        hasAttachments: false,
+        calendarMethod: null,
+        thread: { isReply: false, userRepliedToSender: false, earlierCorrespondence: 0 },
+      };
+      const builtin = analyseMessage(input, { vipPatterns: [], ownDomains: [], trustedSenders: [] });
+      expect(await refine!({ userId, messageId: 'none', input, builtin, thread: [] })).toEqual({ kind: 'failed', code: 'ANONYMISE_RESIDUE' });
       expect(standIn.received).toHaveLength(0);
     });
   });
