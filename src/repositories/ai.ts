@@ -111,8 +111,4 @@ export const reanalysisRepository = {
       .executeTakeFirst();
     return Number(res.numUpdatedRows);
   },
-  async accountIds(ex: Executor, userId: string): Promise<string[]> {
-    const rows = await ex.selectFrom('accounts').select('id').where('user_id', '=', userId).execute();
-    return rows.map((r) => r.id);
-  },
 };

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { MAX_BODY_CHARS, PROMPT_OVERHEAD_TOKENS, estimateTokens } from '../../ai/llm/prompt.js';
 import type { Database } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
-import { ANALYSIS_RUN, analysisKey } from '../../jobs/handlers/analysis-run.js';
+import { queueAnalysisRuns } from '../../jobs/handlers/analysis-run.js';
 import type { JobQueue } from '../../jobs/types.js';
 import { reanalysisRepository } from '../../repositories/ai.js';
 import type { AiProvidersService } from './llm-providers.js';
@@ -36,20 +36,15 @@ export function createReanalysis(deps: { db: Kysely<Database>; providers: Pick<A
   return {
     estimate,
     /** Starts the re-analysis when `confirmedMessages` matches the current estimate; else 409 with the new estimate. */
-    async confirm(userId: string, confirmedMessages: number): Promise<{ messages: number; jobs: number }> {
+    async confirm(userId: string, confirmedMessages: number): Promise<{ messages: number; queued: boolean }> {
       const current = await estimate(userId);
       if (current.messages !== confirmedMessages) {
         throw new AppError('REANALYSE_ESTIMATE_CHANGED', 'the number of messages changed since the estimate; confirm the new estimate', 409, { estimate: current });
       }
       const messages = await reanalysisRepository.resetAll(deps.db, userId);
-      let jobs = 0;
-      if (deps.queue) {
-        for (const accountId of await reanalysisRepository.accountIds(deps.db, userId)) {
-          await deps.queue.enqueue(ANALYSIS_RUN, { accountId }, { userId, key: analysisKey(accountId), lane: 'bulk' });
-          jobs++;
-        }
-      }
-      return { messages, jobs };
+      // Without a queue (API-only apps) the next analysis run picks the pending messages up.
+      if (deps.queue) await queueAnalysisRuns(deps.db, deps.queue, userId);
+      return { messages, queued: Boolean(deps.queue) };
     },
   };
 }
