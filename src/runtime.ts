@@ -19,6 +19,8 @@ import { createCrashPoints } from './services/sync/crash-points.js';
 import { createSyncStore } from './services/sync/store-adapter.js';
 import { createKeyedCanceller } from './jobs/keyed-cancel.js';
 import { ANALYSIS_RUN, analysisKey, queueAnalysisRuns } from './jobs/handlers/analysis-run.js';
+import { createWriteBack } from './services/writeback/write-back.js';
+import { publishMailChange } from './services/writeback/mail-events.js';
 
 export type Role = 'serve' | 'web' | 'worker';
 
@@ -106,8 +108,16 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     crash: createCrashPoints(config.crashAt),
     onStored: async (userId, accountId) => void (await jobs?.queue.enqueue(ANALYSIS_RUN, { accountId }, { userId, key: analysisKey(accountId), lane: 'bulk' })),
   });
+  const writeBack = createWriteBack({
+    db: database.db,
+    crypto,
+    connections: accounts.imap,
+    now: Date.now,
+    logger: logger.child({ part: 'write-back' }),
+    onChanged: async (change) => void (jobs ? await publishMailChange(jobs.signals, change) : undefined),
+  });
   try {
-    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto }, schedules: () => accountSchedules(database.db) });
+    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto, writeBack }, schedules: () => accountSchedules(database.db) });
   } catch (err) {
     await accounts.close();
     await parsePool?.close();

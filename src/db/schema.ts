@@ -36,6 +36,7 @@ export interface Database {
   message_tags: MessageTagsTable;
   sender_rules: SenderRulesTable;
   message_addresses: MessageAddressesTable;
+  pending_operations: PendingOperationsTable;
 }
 
 export interface AppSettingsTable {
@@ -460,4 +461,31 @@ export interface CopyTombstonesTable {
   message_id_hash: Buffer | null;
   content_hash: Buffer;
   removed_at: number;
+}
+
+export type PendingKind = 'seen' | 'flagged' | 'location';
+
+/** Write-back operations not yet confirmed by the server (0011). */
+export interface PendingOperationsTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  message_id: string;
+  copy_id: string;
+  kind: PendingKind;
+  state: 'pending' | 'failed';
+  want_set: number | null;
+  orig_set: number | null;
+  target_folder_id: string | null;
+  orig_folder_id: string;
+  orig_uidvalidity: number;
+  orig_uid: number;
+  orig_flags: string;
+  orig_modseq: number | null;
+  orig_internal_date: number | null;
+  orig_size: number;
+  orig_created_at: number;
+  error_code: string | null;
+  created_at: number;
+  updated_at: number;
 }

@@ -5,6 +5,8 @@ import type { ScheduleEntry } from '../scheduler.js';
 import type { AccountSync } from '../../services/sync/account-sync.js';
 import { accountSyncJob } from './account-sync.js';
 import { analysisRunJob } from './analysis-run.js';
+import { writeBackJob } from './write-back.js';
+import type { WriteBack } from '../../services/writeback/write-back.js';
 import type { Crypto } from '../../crypto/crypto.js';
 import { PRUNE_HISTORY, pruneHistoryJob } from './prune-history.js';
 
@@ -14,6 +16,8 @@ export interface HandlerDeps {
   accountSync?: AccountSync;
   /** Absent likewise; with it, `analysis.run` is registered. */
   crypto?: Pick<Crypto, 'forUser'>;
+  /** Absent likewise; with it, `mail.write-back` is registered. */
+  writeBack?: WriteBack;
 }
 
 /** Every job type this version runs. New handlers are added here (one file each). */
@@ -21,6 +25,7 @@ export function createJobDefinitions(deps: HandlerDeps): JobDefinition[] {
   return [
     pruneHistoryJob(deps),
     ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync })] : []),
+    ...(deps.writeBack ? [writeBackJob({ writeBack: deps.writeBack })] : []),
     ...(deps.crypto ? [analysisRunJob({ db: deps.db, crypto: deps.crypto, now: Date.now })] : []),
   ];
 }
