@@ -17,7 +17,7 @@ import { FLAG_OF, relocate, revertOp, type MailChangeListener } from './message-
 export interface WriteSession {
   capabilities: Map<string, boolean | number>;
   usable: boolean;
-  mailbox: { path: string; uidValidity: bigint } | false;
+  mailbox: { path: string; uidValidity: bigint; readOnly?: boolean } | false;
   getMailboxLock(path: string, options?: { readOnly?: boolean }): Promise<{ release(): void }>;
   mailboxClose(): Promise<boolean>;
   messageFlagsAdd(range: string, flags: string[], options: { uid: true }): Promise<boolean>;
@@ -48,6 +48,20 @@ class Refused extends Error {
 }
 
 type Ops = { copyId: string; messageId: string; seen?: PendingRow; flagged?: PendingRow; location?: PendingRow; source: PendingRow };
+
+/**
+ * Leaves no mailbox selected read-write: CLOSE on a read-write mailbox expunges every \\Deleted
+ * message in it (a plain EXPUNGE in disguise), so the session first re-opens it read-only (EXAMINE),
+ * where CLOSE removes nothing. The next user of the pooled session starts clean.
+ */
+async function leaveReadOnly(client: WriteSession): Promise<void> {
+  if (!client.mailbox || !client.usable) return;
+  if (!client.mailbox.readOnly) {
+    const lock = await client.getMailboxLock(client.mailbox.path, { readOnly: true });
+    lock.release();
+  }
+  if (client.mailbox && client.mailbox.readOnly) await client.mailboxClose().catch(() => false);
+}
 
 export function createWriteBack(deps: {
   db: Kysely<Database>;
@@ -99,6 +113,7 @@ export function createWriteBack(deps: {
               const pending = await pendingOfAccount(db, userId, accountId);
               if (pending.length === 0) break;
               const sent = await sendRound(client, pending);
+              result.sent += sent;
               if (sent === 0) break;
             }
           },
@@ -184,7 +199,7 @@ export function createWriteBack(deps: {
         }
         // Without COPYUID: find the new UID by Message-ID in the target folder.
         for (const l of lookups) await lookupNewUid(client, l.op, l.targetPath, l.uidvalidity);
-        await client.mailboxClose().catch(() => false);
+        await leaveReadOnly(client);
         return sent;
       }
 
