@@ -6,6 +6,7 @@ import { describeEachDialect } from '../../support/db.js';
 import type { TestUser } from '../../support/dovecot.js';
 import { ALICE, TestClient } from '../../support/http-client.js';
 import { createTestSync } from '../../support/sync.js';
+import { startImapProxy, type ImapProxy } from '../../support/imap-proxy.js';
 import { describeWithDovecot } from '../../support/testbed.js';
 import { acquireLease, releaseLease } from '../../../src/jobs/leases.js';
 import { writeBackJob, WRITE_BACK } from '../../../src/jobs/handlers/write-back.js';
@@ -42,16 +43,18 @@ for (const profile of ['full', 'plain'] as const) {
       let sync: ReturnType<typeof createTestSync>;
       let writeBack: WriteBack;
       let imap: ImapFlow;
+      /** The second account talks through this proxy, so a test can cut its connection. */
+      let proxy: ImapProxy;
       // The sync re-reads all flags of a folder without CONDSTORE only every 15 minutes: each sync here runs "later".
       let shift = 0;
       const now = () => Date.now() + shift;
 
       /** Runs the write-back job's work under the account lease, as the worker would. */
-      const runWriteBack = async (account = accountId): Promise<WriteBackResult> => {
+      const runWriteBack = async (account = accountId, lastAttempt = false): Promise<WriteBackResult> => {
         const lease = await acquireLease(ctx.db, account, 'test-write-back', 60_000, Date.now());
         if (!lease) throw new Error('lease busy');
         try {
-          return await writeBack.run(userId, account, { lease, signal: new AbortController().signal, lastAttempt: false });
+          return await writeBack.run(userId, account, { lease, signal: new AbortController().signal, lastAttempt });
         } finally {
           await releaseLease(ctx.db, lease);
         }
@@ -106,11 +109,12 @@ for (const profile of ['full', 'plain'] as const) {
         userId = (await built.services.users.create({ ...ALICE, role: 'user' }, 'cli')).id;
         alice = new TestClient(app, '192.0.2.31');
         await alice.login(ALICE.username, ALICE.password);
+        proxy = await startImapProxy({ upstream: { host: bed.server.host, port: bed.server.port } });
         const ids: string[] = [];
-        for (const [name, u] of [['Write-back', user], ['Second', user2]] as const) {
+        for (const [name, u, port] of [['Write-back', user, bed.server.port], ['Second', user2, proxy.port]] as const) {
           const created = await alice.post('/api/accounts', {
             name,
-            imap: { host: bed.server.host, port: bed.server.port, security: 'none', user: u.name, password: PASSWORD },
+            imap: { host: bed.server.host, port, security: 'none', user: u.name, password: PASSWORD },
             initialWindow: { sinceDays: 36_500 },
           });
           expect(created.statusCode, created.body).toBe(201);
@@ -126,6 +130,7 @@ for (const profile of ['full', 'plain'] as const) {
       afterAll(async () => {
         await imap?.logout().catch(() => undefined);
         await app?.close();
+        await proxy?.close();
       });
 
       it('marks read at once, keeps it through a sync that runs first, then the server has \\Seen and the next sync agrees', async () => {
@@ -316,6 +321,30 @@ for (const profile of ['full', 'plain'] as const) {
           await ctx.db.updateTable('folders').set({ role: 'trash' }).where('id', '=', trash).execute();
         }
         expect((await detail(id)).pendingSync).toBe(false);
+      });
+
+      it('a lost connection keeps the change pending for a retry; only the last attempt undoes it', async () => {
+        const id = await idOf(50);
+        expect((await act(id, { action: 'read' })).statusCode).toBe(202);
+        proxy.faults.dropAfterBytes(0, { afterCommand: 'SELECT' });
+        await expect(runWriteBack(accountId2)).rejects.toMatchObject({ transient: true });
+        let d = await detail(id);
+        expect(d.flags.unread).toBe(false);
+        expect(d.pendingSync).toBe(true);
+        expect(d.syncError).toBeNull();
+        proxy.faults.clear();
+        expect(await runWriteBack(accountId2)).toMatchObject({ sent: 1, failed: 0 });
+        expect((await detail(id)).pendingSync).toBe(false);
+
+        expect((await act(id, { action: 'flag' })).statusCode).toBe(202);
+        proxy.faults.dropAfterBytes(0, { afterCommand: 'SELECT' });
+        expect(await runWriteBack(accountId2, true)).toMatchObject({ failed: 1 });
+        proxy.faults.clear();
+        d = await detail(id);
+        expect(d.flags.flagged).toBe(false);
+        expect(d.pendingSync).toBe(false);
+        expect(d.syncError).toMatchObject({ code: 'SERVER_UNREACHABLE' });
+        expect(d.flags.unread).toBe(false);
       });
 
       it('bulk across two accounts makes one job per account, and each server gets its change', async () => {
