@@ -10,6 +10,11 @@ import { startImapProxy, type ImapProxy } from '../../support/imap-proxy.js';
 import { describeWithDovecot } from '../../support/testbed.js';
 import { acquireLease, releaseLease } from '../../../src/jobs/leases.js';
 import { writeBackJob, WRITE_BACK } from '../../../src/jobs/handlers/write-back.js';
+import { loadConfig } from '../../../src/config/index.js';
+import { openJobs } from '../../../src/jobs/runtime.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { waitForJob } from '../../support/job-harness.js';
+import { openEventStream } from '../../support/sse.js';
 import { createWriteBack, type WriteBack, type WriteBackResult } from '../../../src/services/writeback/write-back.js';
 
 const PASSWORD = 'write-back-imap-password';
@@ -373,6 +378,36 @@ for (const profile of ['full', 'plain'] as const) {
           }
         } finally {
           await imap2.logout();
+        }
+      });
+
+      it('runs as a queued job on a worker under the account lease, and other tabs hear of the change', async () => {
+        const id = await idOf(3);
+        const url = await app.listen({ host: '127.0.0.1', port: 0 });
+        const stream = openEventStream(`${url}/api/events`, { cookie: alice.cookie! });
+        await stream.ready;
+        const worker = await openJobs({
+          config: loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: ctx.handle.url }),
+          database: ctx.handle,
+          logger: createLogger('silent'),
+          role: 'serve',
+          definitions: [writeBackJob({ writeBack })],
+          worker: { pollMs: 100 },
+        });
+        try {
+          const res = await act(id, { action: 'flag' });
+          expect(res.statusCode).toBe(202);
+          const done = await waitForJob(worker.queue, res.json().jobId, userId, ['completed', 'failed']);
+          expect(done.state).toBe('completed');
+          expect(done.result).toMatchObject({ sent: 1, failed: 0 });
+          expect((await onServer('INBOX', 3))!.flags.has('\\Flagged')).toBe(true);
+          expect((await detail(id)).pendingSync).toBe(false);
+          const changed = stream.events.find((e) => e.event === 'messages.changed');
+          expect(changed?.data).toEqual({ type: 'messages.changed', accountIds: [accountId], messageIds: [id] });
+          expect(stream.events.some((e) => e.event === 'counts.changed')).toBe(true);
+        } finally {
+          stream.close();
+          await worker.close(1000);
         }
       });
     });
