@@ -4,14 +4,15 @@ import type { Database } from '../../db/schema.js';
 import { TransientError } from '../../jobs/errors.js';
 import { assertFence, type Lease } from '../../jobs/leases.js';
 import type { Logger } from '../../observability/logger.js';
-import { knownUids } from '../../repositories/message-copies.js';
+import { copiesByIds, knownUids } from '../../repositories/message-copies.js';
 import { findMessage, refreshMessageState } from '../../repositories/messages.js';
 import { deleteOp, findOpById, pendingOfAccount, updateOp, type PendingRow } from '../../repositories/pending-operations.js';
 import { classifySyncError, type AccountConnections } from '../sync/account-sync.js';
 import { CONTEXT } from '../sync/message-identity.js';
 import { removeCopies } from '../sync/message-store.js';
 import { syncErrorMessage, type RefusalCode } from './sync-errors.js';
-import { FLAG_OF, relocate, revertOp, type MailChangeListener } from './message-actions.js';
+import { FLAG_OF, PENDING_UIDVALIDITY, relocate, revertOp, type MailChangeListener } from './message-actions.js';
+import { uidRanges } from '../sync/folder-sync.js';
 
 /** The IMAP commands write-back uses (imapflow's ImapFlow satisfies it). */
 export interface WriteSession {
@@ -47,7 +48,15 @@ class Refused extends Error {
   }
 }
 
-type Ops = { copyId: string; messageId: string; seen?: PendingRow; flagged?: PendingRow; location?: PendingRow; source: PendingRow };
+type Ops = {
+  copyId: string;
+  messageId: string;
+  seen?: PendingRow;
+  flagged?: PendingRow;
+  location?: PendingRow;
+  /** Where the copy is on the server now. */
+  at: { folderId: string; uidvalidity: number; uid: number } | null;
+};
 
 /**
  * Leaves no mailbox selected read-write: CLOSE on a read-write mailbox expunges every \\Deleted
@@ -136,19 +145,40 @@ export function createWriteBack(deps: {
             { path: cipher.openText('folder.path.v1', f.id, f.path), gone: f.is_gone === 1 },
           ]),
         );
-        // Group by copy, then by the folder the copy is in on the server (where the location op started).
+        // Group by copy, then by where the copy is on the server: where a pending move started, else
+        // where the copy row is (a flag change made after a confirmed move applies at the new UID).
         const byCopy = new Map<string, Ops>();
         for (const op of pending) {
-          const entry = byCopy.get(op.copy_id) ?? { copyId: op.copy_id, messageId: op.message_id, source: op };
+          const entry = byCopy.get(op.copy_id) ?? { copyId: op.copy_id, messageId: op.message_id, at: null };
           entry[op.kind] = op;
-          if (op.kind === 'location') entry.source = op;
           byCopy.set(op.copy_id, entry);
         }
+        const rows = new Map((await copiesByIds(db, userId, [...byCopy.keys()])).map((c) => [c.id, c]));
+        const stale: PendingRow[] = [];
         const bySource = new Map<string, Ops[]>();
-        for (const ops of byCopy.values()) bySource.set(ops.source.orig_folder_id, [...(bySource.get(ops.source.orig_folder_id) ?? []), ops]);
+        for (const ops of byCopy.values()) {
+          const row = rows.get(ops.copyId);
+          const loc = ops.location;
+          ops.at = loc
+            ? { folderId: loc.orig_folder_id, uidvalidity: loc.orig_uidvalidity, uid: loc.orig_uid }
+            : row && row.uidvalidity !== PENDING_UIDVALIDITY
+              ? { folderId: row.folder_id, uidvalidity: row.uidvalidity, uid: row.uid }
+              : null;
+          if (!ops.at) {
+            // The copy is gone (deleted on the server and synced away): nothing left to change.
+            stale.push(...all(ops));
+            continue;
+          }
+          bySource.set(ops.at.folderId, [...(bySource.get(ops.at.folderId) ?? []), ops]);
+        }
+        if (stale.length) {
+          await fenced(async (trx) => {
+            for (const op of stale) await deleteOp(trx, userId, op.id);
+          });
+        }
 
         let sent = 0;
-        const lookups: Array<{ ops: Ops; op: PendingRow; targetPath: string; uidvalidity: number | null }> = [];
+        const lookups: Array<{ op: PendingRow; targetPath: string; uidvalidity: number | null }> = [];
         for (const [folderId, group] of bySource) {
           ctx.signal.throwIfAborted();
           const folder = folders.get(folderId);
@@ -158,39 +188,26 @@ export function createWriteBack(deps: {
           }
           const lock = await client.getMailboxLock(folder.path);
           try {
-            const mailbox = client.mailbox;
-            const uidvalidity = mailbox ? Number(mailbox.uidValidity) : null;
+            const uidvalidity = client.mailbox ? Number(client.mailbox.uidValidity) : null;
+            const current: Ops[] = [];
             for (const ops of group) {
-              if (uidvalidity !== ops.source.orig_uidvalidity) {
-                await fail(all(ops), 'UIDVALIDITY_CHANGED');
-                continue;
-              }
-              const uid = String(ops.source.orig_uid);
-              let done: PendingRow[] = [];
+              if (uidvalidity === ops.at!.uidvalidity) current.push(ops);
+              else await fail(all(ops), 'UIDVALIDITY_CHANGED');
+            }
+            sent += await sendFlags(client, current);
+            for (const ops of current) {
+              const loc = ops.location;
+              if (!loc || !(await stillPending(loc))) continue;
               try {
-                for (const op of [ops.seen, ops.flagged]) {
-                  if (!op) continue;
-                  const flag = FLAG_OF[op.kind as 'seen' | 'flagged'];
-                  const ok = op.want_set === 1 ? await client.messageFlagsAdd(uid, [flag], { uid: true }) : await client.messageFlagsRemove(uid, [flag], { uid: true });
-                  if (!ok) refused(client, 'STORE_REFUSED');
-                  done.push(op);
-                }
-                await confirmFlags(done);
-                sent += done.length;
-                done = [];
-                const loc = ops.location;
-                if (loc) {
-                  const moved = await sendLocation(client, loc, folders);
-                  if (moved) {
-                    if (moved.uid !== null) await confirmMove(loc, moved.uidvalidity!, moved.uid);
-                    else lookups.push({ ops, op: loc, targetPath: folders.get(loc.target_folder_id!)!.path, uidvalidity: moved.uidvalidity });
-                  } else await confirmDelete(loc);
-                  sent++;
-                }
+                const moved = await sendLocation(client, loc, folders);
+                if (moved) {
+                  if (moved.uid !== null) await confirmMove(loc, moved.uidvalidity!, moved.uid);
+                  else lookups.push({ op: loc, targetPath: folders.get(loc.target_folder_id!)!.path, uidvalidity: moved.uidvalidity });
+                } else await confirmDelete(loc);
+                sent++;
               } catch (err) {
                 if (!(err instanceof Refused)) throw err;
-                await confirmFlags(done);
-                await fail(all(ops).filter((o) => !done.includes(o)), err.code);
+                await fail([loc], err.code);
               }
             }
           } finally {
@@ -201,6 +218,51 @@ export function createWriteBack(deps: {
         for (const l of lookups) await lookupNewUid(client, l.op, l.targetPath, l.uidvalidity);
         await leaveReadOnly(client);
         return sent;
+      }
+
+      /**
+       * One UID STORE per flag and direction for the whole folder; when the server refuses a set,
+       * each copy is tried alone, so only the refused ones are reverted.
+       */
+      async function sendFlags(client: WriteSession, group: Ops[]): Promise<number> {
+        const sets = new Map<string, Array<{ op: PendingRow; uid: number }>>();
+        for (const ops of group) {
+          for (const op of [ops.seen, ops.flagged]) {
+            if (!op) continue;
+            const key = `${op.kind}:${op.want_set}`;
+            sets.set(key, [...(sets.get(key) ?? []), { op, uid: ops.at!.uid }]);
+          }
+        }
+        let sent = 0;
+        for (const [key, items] of sets) {
+          const [kind, want] = key.split(':') as ['seen' | 'flagged', string];
+          const store = (uids: number[]) => {
+            const range = uidRanges(uids);
+            return want === '1' ? client.messageFlagsAdd(range, [FLAG_OF[kind]], { uid: true }) : client.messageFlagsRemove(range, [FLAG_OF[kind]], { uid: true });
+          };
+          if (await store(items.map((i) => i.uid))) {
+            await confirmFlags(items.map((i) => i.op));
+            sent += items.length;
+            continue;
+          }
+          if (!client.usable) refused(client, 'STORE_REFUSED');
+          for (const item of items) {
+            if (await store([item.uid])) {
+              await confirmFlags([item.op]);
+              sent++;
+            } else {
+              if (!client.usable) refused(client, 'STORE_REFUSED');
+              await fail([item.op], 'STORE_REFUSED');
+            }
+          }
+        }
+        return sent;
+      }
+
+      /** A failed flag op of the same copy may have reverted things; the location op is still ours to send. */
+      async function stillPending(op: PendingRow): Promise<boolean> {
+        const current = await findOpById(db, userId, op.id);
+        return current !== null && current.state === 'pending';
       }
 
       function all(ops: Ops): PendingRow[] {

@@ -242,6 +242,11 @@ for (const profile of ['full', 'plain'] as const) {
         expect((await ctx.db.selectFrom('messages').select('id').where('user_id', '=', userId).execute()).length).toBe(messagesBefore);
         expect(await inArchive()).toContain(id);
         expect((await alice.get(`/api/messages?folderId=${inbox}`)).json().items.map((m: { id: string }) => m.id)).not.toContain(id);
+
+        // A later change goes to the copy's new place.
+        expect((await act(id, { action: 'read' })).statusCode).toBe(202);
+        expect(await runWriteBack()).toMatchObject({ sent: 1, failed: 0 });
+        expect((await onServer('Archive', 4))!.flags.has('\\Seen')).toBe(true);
       });
 
       it('move then move keeps the last target; moving back leaves nothing to send', async () => {
@@ -350,6 +355,20 @@ for (const profile of ['full', 'plain'] as const) {
         expect(d.pendingSync).toBe(false);
         expect(d.syncError).toMatchObject({ code: 'SERVER_UNREACHABLE' });
         expect(d.flags.unread).toBe(false);
+      });
+
+      it('a flag change the server refuses is undone, with the error on the message', async () => {
+        const id = await idOf(50);
+        expect((await detail(id)).flags.flagged).toBe(false);
+        expect((await act(id, { action: 'flag' })).statusCode).toBe(202);
+        // The set and then the single copy are refused.
+        proxy.faults.throttle('UID STORE', { times: 2, response: 'NO [CANNOT] not allowed here' });
+        expect(await runWriteBack(accountId2)).toMatchObject({ sent: 0, failed: 1 });
+        proxy.faults.clear();
+        const d = await detail(id);
+        expect(d.flags.flagged).toBe(false);
+        expect(d.syncError).toMatchObject({ code: 'STORE_REFUSED' });
+        expect((await alice.get(`/api/accounts/${accountId2}`)).json().lastError).toMatchObject({ code: 'STORE_REFUSED' });
       });
 
       it('bulk across two accounts makes one job per account, and each server gets its change', async () => {
