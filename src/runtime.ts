@@ -21,6 +21,7 @@ import { createKeyedCanceller } from './jobs/keyed-cancel.js';
 import { ANALYSIS_RUN, analysisKey, queueAnalysisRuns } from './jobs/handlers/analysis-run.js';
 import { createWriteBack } from './services/writeback/write-back.js';
 import { publishMailChange } from './services/writeback/mail-events.js';
+import { resumeWriteBack } from './services/writeback/message-actions.js';
 
 export type Role = 'serve' | 'web' | 'worker';
 
@@ -117,7 +118,9 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     onChanged: async (change) => void (jobs ? await publishMailChange(jobs.signals, change) : undefined),
   });
   try {
-    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto, writeBack }, schedules: () => accountSchedules(database.db) });
+    // After a sync, operations left pending by a failed write-back job get a new job.
+    const afterSync = async (userId: string, accountId: string) => void (jobs && (await resumeWriteBack(database.db, jobs.queue, userId, accountId)));
+    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto, writeBack, afterSync }, schedules: () => accountSchedules(database.db) });
   } catch (err) {
     await accounts.close();
     await parsePool?.close();

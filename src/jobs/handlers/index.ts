@@ -18,13 +18,15 @@ export interface HandlerDeps {
   crypto?: Pick<Crypto, 'forUser'>;
   /** Absent likewise; with it, `mail.write-back` is registered. */
   writeBack?: WriteBack;
+  /** Runs after each successful account sync (re-queues write-back left pending). */
+  afterSync?: (userId: string, accountId: string) => Promise<void>;
 }
 
 /** Every job type this version runs. New handlers are added here (one file each). */
 export function createJobDefinitions(deps: HandlerDeps): JobDefinition[] {
   return [
     pruneHistoryJob(deps),
-    ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync })] : []),
+    ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync, afterSync: deps.afterSync })] : []),
     ...(deps.writeBack ? [writeBackJob({ writeBack: deps.writeBack })] : []),
     ...(deps.crypto ? [analysisRunJob({ db: deps.db, crypto: deps.crypto, now: Date.now })] : []),
   ];

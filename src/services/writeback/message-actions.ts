@@ -8,7 +8,7 @@ import type { JobQueue } from '../../jobs/types.js';
 import { copiesOfMessage, deleteCopies, deleteTombstonesOf, insertCopy, insertTombstones, updateCopyFlags, type CopyRow } from '../../repositories/message-copies.js';
 import { refreshMessageState, setDone } from '../../repositories/messages.js';
 import { foldersRepository } from '../../repositories/folders.js';
-import { deleteFailedOfMessages, deleteOp, findOp, insertOp, updateOp, type PendingRow } from '../../repositories/pending-operations.js';
+import { deleteFailedOfMessages, deleteOp, findOp, insertOp, pendingOfAccount, updateOp, type PendingRow } from '../../repositories/pending-operations.js';
 import { flagsText } from '../sync/message-identity.js';
 import { MessageNotFoundError } from '../messages/message-reader.js';
 
@@ -46,13 +46,7 @@ export function createMessageActions(deps: {
 }) {
   const { db } = deps;
 
-  async function ensureJob(userId: string, accountId: string): Promise<string> {
-    // One write-back job per account: a queued one takes the new operations along.
-    const [queued] = await openJobIdsForKey(db, accountId, userId, { type: WRITE_BACK, state: 'queued' });
-    if (queued) return queued;
-    const job = await deps.queue.enqueue(WRITE_BACK, { accountId }, { userId, key: accountId, lane: 'interactive' });
-    return job.id;
-  }
+  const ensureJob = (userId: string, accountId: string) => ensureWriteBackJob(db, deps.queue, userId, accountId);
 
   async function apply(userId: string, ids: readonly string[], input: ActionInput): Promise<{ accounts: Map<string, string[]> }> {
     if (ids.length === 0 || ids.length > MAX_BULK) throw new AppError('INVALID_INPUT', `give between 1 and ${MAX_BULK} message ids`, 400);
@@ -127,6 +121,19 @@ export function createMessageActions(deps: {
 }
 
 export type MessageActions = ReturnType<typeof createMessageActions>;
+
+/** The account's queued write-back job (a queued one takes new operations along), or a new one: one per account. */
+export async function ensureWriteBackJob(db: Kysely<Database>, queue: Pick<JobQueue, 'enqueue'>, userId: string, accountId: string): Promise<string> {
+  const [queued] = await openJobIdsForKey(db, accountId, userId, { type: WRITE_BACK, state: 'queued' });
+  if (queued) return queued;
+  const job = await queue.enqueue(WRITE_BACK, { accountId }, { userId, key: accountId, lane: 'interactive' });
+  return job.id;
+}
+
+/** After a sync: operations left pending (a failed or lost job, refused credentials since fixed) get a job again. */
+export async function resumeWriteBack(db: Kysely<Database>, queue: Pick<JobQueue, 'enqueue'>, userId: string, accountId: string): Promise<void> {
+  if ((await pendingOfAccount(db, userId, accountId)).length > 0) await ensureWriteBackJob(db, queue, userId, accountId);
+}
 
 async function targetFolder(ex: Executor, userId: string, accountId: string, input: ActionInput): Promise<string> {
   const folders = await foldersRepository.listForAccount(ex, userId, accountId);

@@ -15,6 +15,8 @@ import { openJobs } from '../../../src/jobs/runtime.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { waitForJob } from '../../support/job-harness.js';
 import { openEventStream } from '../../support/sse.js';
+import type { JobQueue } from '../../../src/jobs/types.js';
+import { resumeWriteBack } from '../../../src/services/writeback/message-actions.js';
 import { createWriteBack, type WriteBack, type WriteBackResult } from '../../../src/services/writeback/write-back.js';
 
 const PASSWORD = 'write-back-imap-password';
@@ -47,6 +49,7 @@ for (const profile of ['full', 'plain'] as const) {
       let alice: TestClient;
       let sync: ReturnType<typeof createTestSync>;
       let writeBack: WriteBack;
+      let queue: JobQueue;
       let imap: ImapFlow;
       /** The second account talks through this proxy, so a test can cut its connection. */
       let proxy: ImapProxy;
@@ -111,6 +114,7 @@ for (const profile of ['full', 'plain'] as const) {
         bed.server.fillRaw(user2, 'INBOX', [mail(50)]);
         const built = await buildTestApp(ctx.handle, { ALLOW_PRIVATE_MAIL_HOSTS: '1' }, { jobDefinitions: [writeBackJob({ writeBack: { run: async () => ({}) } as unknown as WriteBack })] });
         app = built.app;
+        queue = built.jobs!.queue;
         userId = (await built.services.users.create({ ...ALICE, role: 'user' }, 'cli')).id;
         alice = new TestClient(app, '192.0.2.31');
         await alice.login(ALICE.username, ALICE.password);
@@ -369,6 +373,22 @@ for (const profile of ['full', 'plain'] as const) {
         expect(d.flags.flagged).toBe(false);
         expect(d.syncError).toMatchObject({ code: 'STORE_REFUSED' });
         expect((await alice.get(`/api/accounts/${accountId2}`)).json().lastError).toMatchObject({ code: 'STORE_REFUSED' });
+      });
+
+      it('operations left pending by a failed job get a new job after the next sync', async () => {
+        const id = await idOf(8);
+        const res = await act(id, { action: 'flag' });
+        await ctx.db.updateTable('jobs').set({ state: 'failed' }).where('id', '=', res.json().jobId).execute();
+        await resumeWriteBack(ctx.db, queue, userId, accountId);
+        const open = await ctx.db.selectFrom('jobs').select(['id', 'type']).where('key', '=', accountId).where('state', '=', 'queued').where('type', '=', WRITE_BACK).execute();
+        expect(open).toHaveLength(1);
+        expect(open[0]!.id).not.toBe(res.json().jobId);
+        await runWriteBack();
+        expect((await onServer('INBOX', 8))!.flags.has('\\Flagged')).toBe(true);
+        // Nothing pending: no job.
+        await ctx.db.updateTable('jobs').set({ state: 'completed' }).where('id', '=', open[0]!.id).execute();
+        await resumeWriteBack(ctx.db, queue, userId, accountId);
+        expect(await ctx.db.selectFrom('jobs').select('id').where('key', '=', accountId).where('state', '=', 'queued').where('type', '=', WRITE_BACK).execute()).toHaveLength(0);
       });
 
       it('bulk across two accounts makes one job per account, and each server gets its change', async () => {
