@@ -207,6 +207,10 @@ for (const profile of ['full', 'plain'] as const) {
         const inbox = await folderId('inbox');
         expect((await alice.post(`/api/messages/${id}/correction`, { urgency: 3, category: 'action_required' })).statusCode).toBe(200);
         expect((await act(id, { action: 'done' })).statusCode).toBe(200);
+        const tag = await alice.post('/api/tags', { name: `Keep ${profile}`, colour: '#336699' });
+        expect(tag.statusCode, tag.body).toBe(201);
+        const tagId = tag.json().id as string;
+        expect((await alice.post(`/api/messages/${id}/tags`, { tagId })).statusCode).toBeLessThan(300);
         const messagesBefore = (await ctx.db.selectFrom('messages').select('id').where('user_id', '=', userId).execute()).length;
 
         const res = await act(id, { action: 'move', folderId: archive });
@@ -243,6 +247,7 @@ for (const profile of ['full', 'plain'] as const) {
         expect(d.folderIds).toEqual([archive]);
         expect(d.done).toBe(true);
         expect(d.analysis).toMatchObject({ urgency: 3, category: 'action_required', source: 'user' });
+        expect(d.tags.map((t: { id: string }) => t.id)).toEqual([tagId]);
         expect((await ctx.db.selectFrom('messages').select('id').where('user_id', '=', userId).execute()).length).toBe(messagesBefore);
         expect(await inArchive()).toContain(id);
         expect((await alice.get(`/api/messages?folderId=${inbox}`)).json().items.map((m: { id: string }) => m.id)).not.toContain(id);
