@@ -75,21 +75,28 @@ export function createMessageActions(deps: {
         for (const accountId of accounts.keys()) targets.set(accountId, await targetFolder(trx, userId, accountId, input));
       }
       await deleteFailedOfMessages(trx, userId, unique);
+      // While the account's write-back job runs, it may be sending an operation right now: then an
+      // undo is kept as an operation of its own instead of coalescing to nothing.
+      const sending = new Set<string>();
+      for (const accountId of accounts.keys()) {
+        if ((await openJobIdsForKey(trx, accountId, userId, { type: WRITE_BACK, state: 'active' })).length > 0) sending.add(accountId);
+      }
       for (const r of rows) {
         const copies = await copiesOfMessage(trx, userId, r.id);
+        const coalesce = !sending.has(r.account_id);
         switch (input.action) {
           case 'read':
           case 'unread':
-            for (const c of copies) await setFlagOp(trx, userId, c, 'seen', input.action === 'read', now);
+            for (const c of copies) await setFlagOp(trx, userId, c, 'seen', input.action === 'read', coalesce, now);
             break;
           case 'flag':
           case 'unflag':
-            for (const c of copies) await setFlagOp(trx, userId, c, 'flagged', input.action === 'flag', now);
+            for (const c of copies) await setFlagOp(trx, userId, c, 'flagged', input.action === 'flag', coalesce, now);
             break;
           case 'move':
           case 'trash':
             // The copy the lists show (the first); further copies (labels) stay where they are.
-            await moveOp(trx, userId, copies[0]!, targets.get(r.account_id)!, now);
+            await moveOp(trx, userId, copies[0]!, targets.get(r.account_id)!, coalesce, now);
             break;
           case 'delete':
             for (const c of copies) await deleteOpFor(trx, userId, c, now);
@@ -176,11 +183,11 @@ function newOp(userId: string, copy: CopyRow, kind: PendingKind, now: number) {
   return { id: newId(), user_id: userId, account_id: copy.account_id, message_id: copy.message_id, copy_id: copy.id, kind, state: 'pending' as const, ...snapshot(copy), created_at: now, updated_at: now };
 }
 
-async function setFlagOp(ex: Executor, userId: string, copy: CopyRow, kind: 'seen' | 'flagged', want: boolean, now: number): Promise<void> {
+async function setFlagOp(ex: Executor, userId: string, copy: CopyRow, kind: 'seen' | 'flagged', want: boolean, coalesce: boolean, now: number): Promise<void> {
   const flag = FLAG_OF[kind];
   const existing = await findOp(ex, userId, copy.id, kind);
   if (existing) {
-    if ((existing.orig_set === 1) === want) await deleteOp(ex, userId, existing.id);
+    if (coalesce && (existing.orig_set === 1) === want) await deleteOp(ex, userId, existing.id);
     else await updateOp(ex, userId, existing.id, { want_set: want ? 1 : 0, updated_at: now });
   } else if (hasFlag(copy, flag) !== want) {
     await insertOp(ex, { ...newOp(userId, copy, kind, now), want_set: want ? 1 : 0, orig_set: want ? 0 : 1 });
@@ -193,10 +200,10 @@ function placeholderUid(): number {
   return -1 - Math.floor(Math.random() * 2 ** 48);
 }
 
-async function moveOp(ex: Executor, userId: string, copy: CopyRow, targetId: string, now: number): Promise<void> {
+async function moveOp(ex: Executor, userId: string, copy: CopyRow, targetId: string, coalesce: boolean, now: number): Promise<void> {
   const existing = await findOp(ex, userId, copy.id, 'location');
   if (existing) {
-    if (existing.orig_folder_id === targetId) {
+    if (coalesce && existing.orig_folder_id === targetId) {
       // Back where it was on the server: nothing to send.
       await relocate(ex, userId, copy.id, { folder_id: existing.orig_folder_id, uidvalidity: existing.orig_uidvalidity, uid: existing.orig_uid }, now);
       await deleteOp(ex, userId, existing.id);

@@ -190,6 +190,26 @@ for (const profile of ['full', 'plain'] as const) {
         expect([...server.flags].filter((f) => f === '\\Seen' || f === '\\Flagged')).toEqual([]);
       });
 
+      it('while the write-back job runs, an undo is sent rather than coalesced away (the job may be sending the first change)', async () => {
+        const id = await idOf(2);
+        const res = await act(id, { action: 'read' });
+        await ctx.db.updateTable('jobs').set({ state: 'active' }).where('id', '=', res.json().jobId).execute();
+        try {
+          expect((await act(id, { action: 'unread' })).statusCode).toBe(202);
+          const d = await detail(id);
+          expect(d.flags.unread).toBe(true);
+          expect(d.pendingSync).toBe(true);
+        } finally {
+          await ctx.db.updateTable('jobs').set({ state: 'failed' }).where('id', '=', res.json().jobId).execute();
+        }
+        // Whatever the server got meanwhile, it ends as the user left it.
+        await bed.server.setFlags(user, 'INBOX', [(await onServer('INBOX', 2))!.uid], ['\\Seen'], 'add');
+        expect(await runWriteBack()).toMatchObject({ sent: 1, failed: 0 });
+        expect((await onServer('INBOX', 2))!.flags.has('\\Seen')).toBe(false);
+        await runSync();
+        expect((await detail(id)).flags.unread).toBe(true);
+      });
+
       it('done and undone are local: 200, no job', async () => {
         const id = await idOf(3);
         const jobsBefore = await ctx.db.selectFrom('jobs').select('id').execute();
