@@ -23,6 +23,9 @@ import { createInstanceSealer, type InstanceSealer } from './crypto/instance-sec
 import { createAiProvidersService } from './services/analysis/llm-providers.js';
 import { createLlmRefiner } from './services/analysis/llm-refine.js';
 import { aiProviderReadiness } from './services/analysis/llm-readiness.js';
+import { createWriteBack } from './services/writeback/write-back.js';
+import { publishMailChange } from './services/writeback/mail-events.js';
+import { resumeWriteBack } from './services/writeback/message-actions.js';
 
 export type Role = 'serve' | 'web' | 'worker';
 
@@ -116,8 +119,18 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     crash: createCrashPoints(config.crashAt),
     onStored: async (userId, accountId) => void (await jobs?.queue.enqueue(ANALYSIS_RUN, { accountId }, { userId, key: analysisKey(accountId), lane: 'bulk' })),
   });
+  const writeBack = createWriteBack({
+    db: database.db,
+    crypto,
+    connections: accounts.imap,
+    now: Date.now,
+    logger: logger.child({ part: 'write-back' }),
+    onChanged: async (change) => void (jobs ? await publishMailChange(jobs.signals, change) : undefined),
+  });
   try {
-    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto, refine: createLlmRefiner({ db: database.db, crypto, providers: aiProviders, now: Date.now }) }, schedules: () => accountSchedules(database.db) });
+    // After a sync, operations left pending by a failed write-back job get a new job.
+    const afterSync = async (userId: string, accountId: string) => void (jobs && (await resumeWriteBack(database.db, jobs.queue, userId, accountId)));
+    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto, writeBack, afterSync, refine: createLlmRefiner({ db: database.db, crypto, providers: aiProviders, now: Date.now }) }, schedules: () => accountSchedules(database.db) });
   } catch (err) {
     await accounts.close();
     await parsePool?.close();

@@ -40,6 +40,7 @@ export interface Database {
   user_ai_settings: UserAiSettingsTable;
   llm_usage: LlmUsageTable;
   llm_cache: LlmCacheTable;
+  pending_operations: PendingOperationsTable;
 }
 
 export interface AppSettingsTable {
@@ -509,4 +510,30 @@ export interface LlmCacheTable {
   /** Sealed JSON: llm.cache.result.v1. */
   result: Buffer;
   created_at: number;
+}
+export type PendingKind = 'seen' | 'flagged' | 'location';
+
+/** Write-back operations not yet confirmed by the server (0011). */
+export interface PendingOperationsTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  message_id: string;
+  copy_id: string;
+  kind: PendingKind;
+  state: 'pending' | 'failed';
+  want_set: number | null;
+  orig_set: number | null;
+  target_folder_id: string | null;
+  orig_folder_id: string;
+  orig_uidvalidity: number;
+  orig_uid: number;
+  orig_flags: string;
+  orig_modseq: number | null;
+  orig_internal_date: number | null;
+  orig_size: number;
+  orig_created_at: number;
+  error_code: string | null;
+  created_at: number;
+  updated_at: number;
 }

@@ -15,6 +15,9 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { accessRoutes } from './routes/access.js';
 import { accountRoutes } from './routes/accounts.js';
 import { syncRoutes } from './routes/sync.js';
+import { messageActionRoutes } from './routes/message-actions.js';
+import { createMessageActions } from '../services/writeback/message-actions.js';
+import { publishMailChange } from '../services/writeback/mail-events.js';
 import { messageRoutes } from './routes/messages.js';
 import { senderSettingsRoutes } from './routes/sender-settings.js';
 import { tagRoutes } from './routes/tags.js';
@@ -162,6 +165,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       }
       if (deps.accounts && deps.jobs) {
         await api.register(syncRoutes, { sync: createSyncRequests({ db: deps.database.db, queue: deps.jobs.queue, accounts: deps.accounts }) });
+        const signals = deps.jobs.signals;
+        await api.register(messageActionRoutes, {
+          actions: createMessageActions({ db: deps.database.db, queue: deps.jobs.queue, now: Date.now, onChanged: (change) => publishMailChange(signals, change) }),
+        });
       }
     },
     { prefix: '/api' },

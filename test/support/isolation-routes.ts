@@ -80,6 +80,8 @@ export const routeCases: Record<string, RouteCase> = {
   'GET /api/messages/:id': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}` }) },
   'GET /api/dashboard': { kind: 'self' },
   'POST /api/messages/:id/correction': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/correction`, body: { urgency: 3 } }) },
+  'POST /api/messages/:id/actions': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/actions`, body: { action: 'flag' } }) },
+  'POST /api/messages/actions': { kind: 'owned', build: (f) => ({ body: { ids: [f.messageIdA], action: 'read' } }) },
   'GET /api/messages/:id/source': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/source` }) },
   'GET /api/messages/:id/attachments/:index': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.attachmentMessageIdA}/attachments/0` }) },
   'POST /api/messages/:id/tags': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/tags`, body: { tagId: f.tagIdA } }) },

@@ -58,6 +58,8 @@ export function toSummary(m: MessageSummary) {
     isNewsletter: m.isNewsletter,
     isCalendar: m.isCalendar,
     tags: m.tags,
+    pendingSync: m.pendingSync,
+    syncError: m.syncError,
     analysis: m.analysis,
   };
 }
@@ -115,6 +117,8 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       flags: { unread: m.unread, flagged: m.flagged, answered: m.answered },
       done: m.done,
       tags: m.tags,
+      pendingSync: m.pendingSync,
+      syncError: m.syncError,
       copies: m.copies,
       parseWarnings: m.parseWarnings,
       sourceAvailable: m.sourceAvailable,
