@@ -19,6 +19,13 @@ import { createCrashPoints } from './services/sync/crash-points.js';
 import { createSyncStore } from './services/sync/store-adapter.js';
 import { createKeyedCanceller } from './jobs/keyed-cancel.js';
 import { ANALYSIS_RUN, analysisKey, queueAnalysisRuns } from './jobs/handlers/analysis-run.js';
+import { createInstanceSealer, type InstanceSealer } from './crypto/instance-secrets.js';
+import { createAiProvidersService } from './services/analysis/llm-providers.js';
+import { createLlmRefiner } from './services/analysis/llm-refine.js';
+import { aiProviderReadiness } from './services/analysis/llm-readiness.js';
+import { createWriteBack } from './services/writeback/write-back.js';
+import { publishMailChange } from './services/writeback/mail-events.js';
+import { resumeWriteBack } from './services/writeback/message-actions.js';
 
 export type Role = 'serve' | 'web' | 'worker';
 
@@ -40,6 +47,8 @@ export interface Runtime {
   accounts: AccountsService;
   /** Queues an analysis run for each of the user's accounts (the user's analyser signals changed). */
   requestAnalysis(userId: string): Promise<void>;
+  /** Seals instance-level secrets (LLM provider API keys) with a key derived from the key canary. */
+  instanceSealer: InstanceSealer;
   close(): Promise<void>;
 }
 
@@ -82,6 +91,10 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
   readiness.register({ name: 'migrations', check: () => assertSchemaCurrent(database.db, database.dialect) });
   const crypto = await openCrypto(keys, database.db, logger);
   readiness.register({ name: 'keys', check: () => crypto.checkCanary() });
+  const instanceSealer = createInstanceSealer({ ring: keys, db: database.db });
+  const aiProviders = createAiProvidersService({ db: database.db, sealer: instanceSealer, now: Date.now });
+  // One informational entry per LLM provider: reported, never making the instance unready.
+  readiness.registerSource(aiProviderReadiness(aiProviders));
 
   const services = createServices({ db: database.db, config, sealer: crypto, onUserCreated: async (id) => void (await crypto.ensureUserKey(id)) });
 
@@ -106,8 +119,18 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     crash: createCrashPoints(config.crashAt),
     onStored: async (userId, accountId) => void (await jobs?.queue.enqueue(ANALYSIS_RUN, { accountId }, { userId, key: analysisKey(accountId), lane: 'bulk' })),
   });
+  const writeBack = createWriteBack({
+    db: database.db,
+    crypto,
+    connections: accounts.imap,
+    now: Date.now,
+    logger: logger.child({ part: 'write-back' }),
+    onChanged: async (change) => void (jobs ? await publishMailChange(jobs.signals, change) : undefined),
+  });
   try {
-    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto }, schedules: () => accountSchedules(database.db) });
+    // After a sync, operations left pending by a failed write-back job get a new job.
+    const afterSync = async (userId: string, accountId: string) => void (jobs && (await resumeWriteBack(database.db, jobs.queue, userId, accountId)));
+    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto, writeBack, afterSync, refine: createLlmRefiner({ db: database.db, crypto, providers: aiProviders, now: Date.now }) }, schedules: () => accountSchedules(database.db) });
   } catch (err) {
     await accounts.close();
     await parsePool?.close();
@@ -128,6 +151,7 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     jobs: openedJobs,
     accounts,
     requestAnalysis: (userId: string) => queueAnalysisRuns(database.db, openedJobs.queue, userId),
+    instanceSealer,
     async close() {
       // Running jobs get the shutdown grace period to finish; the rest go back to the queue.
       await openedJobs.close(config.shutdownGraceSeconds * 1000);

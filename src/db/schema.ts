@@ -36,6 +36,11 @@ export interface Database {
   message_tags: MessageTagsTable;
   sender_rules: SenderRulesTable;
   message_addresses: MessageAddressesTable;
+  ai_providers: AiProvidersTable;
+  user_ai_settings: UserAiSettingsTable;
+  llm_usage: LlmUsageTable;
+  llm_cache: LlmCacheTable;
+  pending_operations: PendingOperationsTable;
 }
 
 export interface AppSettingsTable {
@@ -460,4 +465,75 @@ export interface CopyTombstonesTable {
   message_id_hash: Buffer | null;
   content_hash: Buffer;
   removed_at: number;
+}
+
+/** An LLM provider configured by an admin (instance-wide, no owner). */
+export interface AiProvidersTable {
+  id: string;
+  name: string;
+  type: 'ollama' | 'openai-compatible' | 'anthropic';
+  base_url: string;
+  /** Sealed with the instance key: ai_provider.api_key.v1. */
+  api_key: Buffer | null;
+  /** JSON array of model names. */
+  models: string;
+  locality: 'local' | 'cloud' | null;
+  enabled: number;
+  timeout_ms: number;
+  concurrency: number;
+  daily_token_budget: number | null;
+  user_daily_token_budget: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserAiSettingsTable {
+  user_id: string;
+  provider_id: string | null;
+  model: string | null;
+  updated_at: number;
+}
+
+export interface LlmUsageTable {
+  user_id: string;
+  provider_id: string;
+  day: string;
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export interface LlmCacheTable {
+  id: string;
+  user_id: string;
+  cache_key: Buffer;
+  /** Sealed JSON: llm.cache.result.v1. */
+  result: Buffer;
+  created_at: number;
+}
+export type PendingKind = 'seen' | 'flagged' | 'location';
+
+/** Write-back operations not yet confirmed by the server (0011). */
+export interface PendingOperationsTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  message_id: string;
+  copy_id: string;
+  kind: PendingKind;
+  state: 'pending' | 'failed';
+  want_set: number | null;
+  orig_set: number | null;
+  target_folder_id: string | null;
+  orig_folder_id: string;
+  orig_uidvalidity: number;
+  orig_uid: number;
+  orig_flags: string;
+  orig_modseq: number | null;
+  orig_internal_date: number | null;
+  orig_size: number;
+  orig_created_at: number;
+  error_code: string | null;
+  created_at: number;
+  updated_at: number;
 }

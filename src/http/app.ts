@@ -15,6 +15,9 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { accessRoutes } from './routes/access.js';
 import { accountRoutes } from './routes/accounts.js';
 import { syncRoutes } from './routes/sync.js';
+import { messageActionRoutes } from './routes/message-actions.js';
+import { createMessageActions } from '../services/writeback/message-actions.js';
+import { publishMailChange } from '../services/writeback/mail-events.js';
 import { messageRoutes } from './routes/messages.js';
 import { senderSettingsRoutes } from './routes/sender-settings.js';
 import { tagRoutes } from './routes/tags.js';
@@ -48,6 +51,11 @@ import { createMailHtml } from '../services/messages/mail-html.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
 import { eventRoutes } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
+import { aiRoutes } from './routes/ai.js';
+import type { InstanceSealer } from '../crypto/instance-secrets.js';
+import { createAiProvidersService } from '../services/analysis/llm-providers.js';
+import { createReanalysis } from '../services/analysis/llm-reanalyse.js';
+import { createLlmRefiner } from '../services/analysis/llm-refine.js';
 
 export interface AppDeps {
   config: Config;
@@ -69,6 +77,8 @@ export interface AppDeps {
   webRoot?: string | null;
   /** Queues an analysis run of each of the user's accounts (after VIP senders or own domains change). */
   requestAnalysis?: (userId: string) => Promise<void>;
+  /** Seals instance-level secrets (LLM provider keys); without it the AI routes are not registered. */
+  instanceSealer?: InstanceSealer;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -143,14 +153,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(accessRoutes, { services: deps.services, config });
       if (deps.accounts) await api.register(accountRoutes, { accounts: deps.accounts });
       const reader = createMessageReader({ db: deps.database.db, crypto: deps.crypto });
-      const analysis = createAnalysisService({ db: deps.database.db, crypto: deps.crypto, reader, now: Date.now });
+      const providers = deps.instanceSealer ? createAiProvidersService({ db: deps.database.db, sealer: deps.instanceSealer, now: Date.now }) : null;
+      const refine = providers ? createLlmRefiner({ db: deps.database.db, crypto: deps.crypto, providers, now: Date.now }) : undefined;
+      const analysis = createAnalysisService({ db: deps.database.db, crypto: deps.crypto, reader, now: Date.now, refine });
       await api.register(messageRoutes, { reader, analysis, mailHtml: createMailHtml({ reader }) });
       await api.register(tagRoutes, { tags: createTagsService({ db: deps.database.db, crypto: deps.crypto, now: Date.now }) });
       await api.register(senderSettingsRoutes, {
         senders: createSenderRulesService({ db: deps.database.db, crypto: deps.crypto, now: Date.now, requestAnalysis: deps.requestAnalysis }),
       });
+      if (providers) {
+        await api.register(aiRoutes, { providers, reanalysis: createReanalysis({ db: deps.database.db, providers, queue: deps.jobs?.queue }) });
+      }
       if (deps.accounts && deps.jobs) {
         await api.register(syncRoutes, { sync: createSyncRequests({ db: deps.database.db, queue: deps.jobs.queue, accounts: deps.accounts }) });
+        const signals = deps.jobs.signals;
+        await api.register(messageActionRoutes, {
+          actions: createMessageActions({ db: deps.database.db, queue: deps.jobs.queue, now: Date.now, onChanged: (change) => publishMailChange(signals, change) }),
+        });
       }
     },
     { prefix: '/api' },

@@ -73,3 +73,11 @@ export type JobEvent =
   | { type: 'job.progress'; userId: string; jobId: string; jobType: string; progress: JobProgress }
   | { type: 'job.completed'; userId: string; jobId: string; jobType: string; result: Record<string, unknown> | null }
   | { type: 'job.failed'; userId: string; jobId: string; jobType: string; state: 'failed' | 'cancelled'; error: JobError };
+
+/** Pushed when mail changed outside the tab's own request (write-back, another tab): ids only, never content. */
+export type MailEvent =
+  | { type: 'messages.changed'; userId: string; accountIds: string[]; messageIds: string[] }
+  | { type: 'counts.changed'; userId: string; accountIds: string[] };
+
+/** Everything a user's event stream carries. */
+export type UserEvent = JobEvent | MailEvent;

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Database } from '../db/schema.js';
 import { opsRepository } from '../repositories/ops.js';
+import { llmMetrics } from './llm-metrics.js';
 
 /**
  * Prometheus metrics with the mailhelper_ prefix. Labels are bounded: route patterns, methods,
@@ -11,6 +12,7 @@ import { opsRepository } from '../repositories/ops.js';
 export function createMetrics(deps: { db: Kysely<Database> }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'mailhelper_' });
+  llmMetrics.register(registry);
 
   const httpRequests = new Counter({
     name: 'mailhelper_http_requests_total',

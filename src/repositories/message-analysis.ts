@@ -18,13 +18,15 @@ export interface EffectiveAnalysisRow {
 }
 
 /** Pending messages, oldest first, with what the analyser reads (sealed). */
-export async function pendingMessages(ex: Executor, userId: string, accountId: string | undefined, limit: number) {
+export async function pendingMessages(ex: Executor, userId: string, accountId: string | undefined, limit: number, afterId?: string) {
   let q = ex
     .selectFrom('messages')
     .select(['id', 'account_id', 'date', 'envelope', 'body_text', 'body_html', 'calendar', 'has_attachments'])
     .where('user_id', '=', userId)
     .where('analysis_status', '=', 'pending');
   if (accountId) q = q.where('account_id', '=', accountId);
+  // A run that leaves messages pending on purpose (LLM deferred) moves past them.
+  if (afterId) q = q.where('id', '>', afterId);
   return q.orderBy('id').limit(limit).execute();
 }
 
@@ -32,16 +34,24 @@ export async function pendingMessages(ex: Executor, userId: string, accountId: s
  * Writes an analyser's result. With `unlessUser` the row is left alone when the user has corrected
  * it meanwhile (returns false); the status still becomes done so the message is not picked up again.
  */
-export async function writeAnalysis(ex: Executor, userId: string, messageId: string, row: EffectiveAnalysisRow, now: number, unlessUser: boolean): Promise<boolean> {
+export async function writeAnalysis(
+  ex: Executor,
+  userId: string,
+  messageId: string,
+  row: EffectiveAnalysisRow,
+  now: number,
+  unlessUser: boolean,
+  outcome: { status: 'pending' | 'done' | 'failed'; error: string | null } = { status: 'done', error: null },
+): Promise<boolean> {
   let q = ex
     .updateTable('messages')
-    .set({ ...row, analysis_status: 'done', analysis_error: null, analysed_at: now })
+    .set({ ...row, analysis_status: outcome.status, analysis_error: outcome.error, analysed_at: now })
     .where('user_id', '=', userId)
     .where('id', '=', messageId);
   if (unlessUser) q = q.where((eb) => eb.or([eb('analysis_source', 'is', null), eb('analysis_source', '!=', 'user')]));
   const res = await q.executeTakeFirst();
   if (Number(res.numUpdatedRows) === 1) return true;
-  await markAnalysis(ex, userId, messageId, 'done', null, now);
+  await markAnalysis(ex, userId, messageId, outcome.status, outcome.error, now);
   return false;
 }
 

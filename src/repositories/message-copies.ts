@@ -66,6 +66,12 @@ export async function knownUids(ex: Executor, userId: string, folderId: string, 
   return rows.map((r) => r.uid);
 }
 
+export async function copiesByIds(ex: Executor, userId: string, ids: readonly string[]): Promise<CopyRow[]> {
+  const out: CopyRow[] = [];
+  for (const part of slices(ids)) out.push(...(await ex.selectFrom('message_copies').selectAll().where('user_id', '=', userId).where('id', 'in', part).execute()));
+  return out;
+}
+
 export async function copiesOfMessage(ex: Executor, userId: string, messageId: string): Promise<CopyRow[]> {
   return ex.selectFrom('message_copies').selectAll().where('user_id', '=', userId).where('message_id', '=', messageId).orderBy('created_at').execute();
 }

@@ -14,6 +14,8 @@ import type { Crypto } from '../../src/crypto/crypto.js';
 
 /** One master key ring per test process, so several apps on one database open the same data. */
 const sharedRing = testKeyRing();
+import { createInstanceSealer, type InstanceSealer } from '../../src/crypto/instance-secrets.js';
+import { staticMasterKeys } from '../../src/crypto/master-keys.js';
 import { createAccountsService, type AccountsOptions, type AccountsService } from '../../src/services/accounts.js';
 import { createKeyedCanceller } from '../../src/jobs/keyed-cancel.js';
 import { createEmbeddedQueue } from '../../src/jobs/embedded/queue.js';
@@ -26,7 +28,7 @@ export async function buildTestApp(
   database: TestDatabase,
   env: EnvInput = {},
   options: { now?: () => number; jobDefinitions?: JobDefinition[]; accounts?: Partial<AccountsOptions>; webRoot?: string | null; logger?: Logger } = {},
-): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; jobs: JobsRuntime | null; accounts: AccountsService; crypto: Crypto }> {
+): Promise<{ app: FastifyInstance; readiness: ReadinessRegistry; services: Services; jobs: JobsRuntime | null; accounts: AccountsService; crypto: Crypto; instanceSealer: InstanceSealer }> {
   const config = loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: database.url, TWO_FACTOR_POLICY: 'optional', ...env });
   const readiness = new ReadinessRegistry();
   readiness.register({ name: 'database', check: async () => void (await sql`select 1`.execute(database.db)) });
@@ -49,11 +51,12 @@ export async function buildTestApp(
   });
   // With the analysis job registered, a change of VIP senders or own domains queues it (as the runtime does).
   const requestAnalysis = jobs && options.jobDefinitions?.some((d) => d.type === ANALYSIS_RUN) ? (userId: string) => queueAnalysisRuns(database.db, jobs.queue, userId) : undefined;
-  const app = await buildApp({ config, database, readiness, services, crypto, accounts, logger, jobs: jobs ?? undefined, webRoot: options.webRoot, requestAnalysis });
+  const instanceSealer = createInstanceSealer({ ring: staticMasterKeys(sharedRing), db: database.db });
+  const app = await buildApp({ config, database, readiness, services, crypto, accounts, logger, jobs: jobs ?? undefined, webRoot: options.webRoot, requestAnalysis, instanceSealer });
   app.addHook('onClose', async () => {
     await accounts.close();
     await jobs?.close(1000);
   });
   await app.ready();
-  return { app, readiness, services, jobs, accounts, crypto };
+  return { app, readiness, services, jobs, accounts, crypto, instanceSealer };
 }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import type { JobSignals } from '../../jobs/embedded/signals.js';
-import type { JobEvent, JobQueue } from '../../jobs/types.js';
+import type { JobQueue, UserEvent } from '../../jobs/types.js';
 import { requireUser, type ResolveUser } from '../acting-user.js';
 
 export interface EventRoutesOptions {
@@ -13,7 +13,12 @@ export interface EventRoutesOptions {
 }
 
 /** What the browser receives: the event without its routing field. */
-function eventData(event: JobEvent): Record<string, unknown> {
+function eventData(event: UserEvent): Record<string, unknown> {
+  if (!('jobType' in event)) {
+    // Mail events (messages.changed, counts.changed) carry ids only.
+    const { userId: _userId, ...rest } = event;
+    return rest;
+  }
   const { type: _type, userId: _userId, jobType, ...rest } = event;
   return { ...rest, type: jobType };
 }
@@ -34,7 +39,7 @@ export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, o
     const res = reply.raw;
     let seq = 0;
     let live = false;
-    const pending: JobEvent[] = [];
+    const pending: UserEvent[] = [];
     const write = (event: string, data: unknown) => {
       if (!res.writableEnded) res.write(`id: ${++seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };

@@ -83,6 +83,8 @@ export function toSummary(m: MessageSummary) {
     isNewsletter: m.isNewsletter,
     isCalendar: m.isCalendar,
     tags: m.tags,
+    pendingSync: m.pendingSync,
+    syncError: m.syncError,
     analysis: m.analysis,
   };
 }
@@ -154,6 +156,8 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       flags: { unread: m.unread, flagged: m.flagged, answered: m.answered },
       done: m.done,
       tags: m.tags,
+      pendingSync: m.pendingSync,
+      syncError: m.syncError,
       copies: m.copies,
       parseWarnings: m.parseWarnings,
       sourceAvailable: m.sourceAvailable,

@@ -8,7 +8,7 @@ export const probeRoutes: FastifyPluginAsync<{ readiness: ReadinessRegistry }> =
   app.get('/readyz', { logLevel: 'warn' }, async (_req, reply) => {
     const report = await readiness.run();
     if (report.ready) return { status: 'ready', checks: report.checks };
-    const failing = report.checks.filter((c) => !c.ok);
+    const failing = report.checks.filter((c) => !c.ok && !c.informational);
     return reply.status(503).send({
       status: 'not_ready',
       failing: failing.map((c) => c.name),

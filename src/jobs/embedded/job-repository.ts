@@ -289,8 +289,10 @@ export async function pruneFinished(ex: Executor, before: number): Promise<{ run
   return { runs: Number(runs.numDeletedRows), jobs: Number(jobs.numDeletedRows) };
 }
 
-/** Queued and running jobs of one owner under a mutual-exclusion key (e.g. everything for an account). */
-export async function openJobIdsForKey(ex: Executor, key: string, userId: string): Promise<string[]> {
-  const rows = await ex.selectFrom('jobs').select('id').where('key', '=', key).where('user_id', '=', userId).where('state', 'in', ['queued', 'active']).execute();
+/** Queued and running jobs of one owner under a mutual-exclusion key (e.g. everything for an account), optionally of one type or state. */
+export async function openJobIdsForKey(ex: Executor, key: string, userId: string, only: { type?: string; state?: 'queued' | 'active' } = {}): Promise<string[]> {
+  let q = ex.selectFrom('jobs').select('id').where('key', '=', key).where('user_id', '=', userId).where('state', 'in', only.state ? [only.state] : ['queued', 'active']);
+  if (only.type) q = q.where('type', '=', only.type);
+  const rows = await q.execute();
   return rows.map((r) => r.id);
 }

@@ -3,10 +3,10 @@ import pg from 'pg';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Logger } from '../../observability/logger.js';
-import type { JobEvent } from '../types.js';
+import type { UserEvent } from '../types.js';
 
 /** What processes tell each other: work is waiting, stop a job, or an event for a user's tabs. */
-export type JobSignal = { kind: 'wake' } | { kind: 'cancel'; jobId: string } | { kind: 'event'; event: JobEvent };
+export type JobSignal = { kind: 'wake' } | { kind: 'cancel'; jobId: string } | { kind: 'event'; event: UserEvent };
 
 export interface JobSignals {
   publish(signal: JobSignal): Promise<void>;

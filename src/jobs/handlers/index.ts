@@ -5,8 +5,11 @@ import type { ScheduleEntry } from '../scheduler.js';
 import type { AccountSync } from '../../services/sync/account-sync.js';
 import { accountSyncJob } from './account-sync.js';
 import { analysisRunJob } from './analysis-run.js';
+import { writeBackJob } from './write-back.js';
+import type { WriteBack } from '../../services/writeback/write-back.js';
 import type { Crypto } from '../../crypto/crypto.js';
 import { PRUNE_HISTORY, pruneHistoryJob } from './prune-history.js';
+import type { LlmRefiner } from '../../services/analysis/llm-refine.js';
 
 export interface HandlerDeps {
   db: Kysely<Database>;
@@ -14,14 +17,21 @@ export interface HandlerDeps {
   accountSync?: AccountSync;
   /** Absent likewise; with it, `analysis.run` is registered. */
   crypto?: Pick<Crypto, 'forUser'>;
+  /** The LLM stage of `analysis.run`; absent: built-in analysis only. */
+  refine?: LlmRefiner;
+  /** Absent likewise; with it, `mail.write-back` is registered. */
+  writeBack?: WriteBack;
+  /** Runs after each successful account sync (re-queues write-back left pending). */
+  afterSync?: (userId: string, accountId: string) => Promise<void>;
 }
 
 /** Every job type this version runs. New handlers are added here (one file each). */
 export function createJobDefinitions(deps: HandlerDeps): JobDefinition[] {
   return [
     pruneHistoryJob(deps),
-    ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync })] : []),
-    ...(deps.crypto ? [analysisRunJob({ db: deps.db, crypto: deps.crypto, now: Date.now })] : []),
+    ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync, afterSync: deps.afterSync })] : []),
+    ...(deps.writeBack ? [writeBackJob({ writeBack: deps.writeBack })] : []),
+    ...(deps.crypto ? [analysisRunJob({ db: deps.db, crypto: deps.crypto, now: Date.now, refine: deps.refine })] : []),
   ];
 }
 

@@ -3,9 +3,11 @@ import { analyseMessage, colourOf, scoreOf } from '../../ai/builtin/index.js';
 import type { AnalysisResult, Level } from '../../ai/types.js';
 import type { Crypto, UserCipher } from '../../crypto/crypto.js';
 import type { Database } from '../../db/schema.js';
+import { TransientError } from '../../jobs/errors.js';
 import { assertFence, type Lease } from '../../jobs/leases.js';
 import { mergedCorrections, markAnalysis, pendingMessages, writeAnalysis, type CorrectionFields, type EffectiveAnalysisRow } from '../../repositories/message-analysis.js';
 import { accountAddresses, indexAddresses, inputWithHistory, loadUserSignals } from './sender-history.js';
+import type { LlmRefiner, Refinement } from './llm-refine.js';
 
 export const ANALYSIS_CONTEXT = { summary: 'message.summary.v1', reasons: 'message.reasons.v1', tags: 'message.tags.v1', example: 'message.correction.example.v1' } as const;
 
@@ -13,6 +15,8 @@ export interface AnalysePendingDeps {
   db: Kysely<Database>;
   crypto: Pick<Crypto, 'forUser'>;
   now: () => number;
+  /** The LLM stage (user over LLM over built-in); absent: built-in only. */
+  refine?: LlmRefiner;
 }
 
 export interface AnalysePendingOptions {
@@ -63,7 +67,12 @@ export function effectiveRow(cipher: UserCipher, messageId: string, result: Anal
  * so a crash leaves the rest pending and they are picked up by the next run; a user's correction
  * always wins over the analyser.
  */
-export async function analysePending(deps: AnalysePendingDeps, userId: string, accountId?: string, options: AnalysePendingOptions = {}): Promise<{ analysed: number; failed: number }> {
+export async function analysePending(
+  deps: AnalysePendingDeps,
+  userId: string,
+  accountId?: string,
+  options: AnalysePendingOptions = {},
+): Promise<{ analysed: number; failed: number; deferred?: number; deferredReason?: string }> {
   const limit = Math.max(1, options.limit ?? 100);
   const cipher = await deps.crypto.forUser(userId);
   const signals = await loadUserSignals(deps.db, cipher, userId);
@@ -71,20 +80,39 @@ export async function analysePending(deps: AnalysePendingDeps, userId: string, a
   await indexAddresses(deps.db, cipher, userId, accountId, options.lease);
   const accounts = new Map<string, Promise<string[]>>();
   const ownAddresses = (id: string) => accounts.get(id) ?? accounts.set(id, accountAddresses(deps.db, cipher, userId, id)).get(id)!;
+  const refine = deps.refine ? await deps.refine(userId, options.signal) : null;
+  // Once the LLM stage defers (provider down, budget spent), the rest of the run is built-in only.
+  let stopped: Extract<Refinement, { kind: 'deferred' }> | null = null;
   let analysed = 0;
   let failed = 0;
+  let deferred = 0;
+  let afterId: string | undefined;
   for (let batch = 0; batch < (options.maxBatches ?? Infinity); batch++) {
     options.signal?.throwIfAborted();
-    const rows = await pendingMessages(deps.db, userId, accountId, limit);
+    const rows = await pendingMessages(deps.db, userId, accountId, limit, afterId);
     if (rows.length === 0) break;
+    afterId = rows[rows.length - 1]!.id;
     const corrections = await mergedCorrections(deps.db, userId, rows.map((r) => r.id));
     for (const row of rows) {
       const now = deps.now();
       let value: EffectiveAnalysisRow | null = null;
+      let outcome: { status: 'pending' | 'done' | 'failed'; error: string | null } = { status: 'done', error: null };
       try {
         const input = await inputWithHistory(deps.db, cipher, userId, row, await ownAddresses(row.account_id));
-        value = effectiveRow(cipher, row.id, analyseMessage(input, signals, { now }), corrections.get(row.id));
-      } catch {
+        const builtin = analyseMessage(input, signals, { now });
+        let result = builtin;
+        if (refine) {
+          const r: Refinement = stopped ?? (await refine({ userId, messageId: row.id, input, builtin, thread: [] }));
+          if (r.kind === 'result') result = r.result;
+          else if (r.kind === 'failed') outcome = { status: 'failed', error: r.code };
+          else {
+            outcome = { status: 'pending', error: r.code };
+            stopped = r;
+          }
+        }
+        value = effectiveRow(cipher, row.id, result, corrections.get(row.id));
+      } catch (err) {
+        if (options.signal?.aborted) throw err;
         // Codes only: the message text must not reach the error column.
         failed++;
       }
@@ -92,11 +120,16 @@ export async function analysePending(deps: AnalysePendingDeps, userId: string, a
         if (options.lease) await assertFence(trx, options.lease.key, options.lease.token);
         if (!value) return markAnalysis(trx, userId, row.id, 'failed', 'ANALYSIS_FAILED', now);
         // Without a correction in hand, a correction committed meanwhile must not be overwritten.
-        await writeAnalysis(trx, userId, row.id, value, now, !corrections.has(row.id));
+        await writeAnalysis(trx, userId, row.id, value, now, !corrections.has(row.id), outcome);
       });
-      if (value) analysed++;
+      if (!value) continue;
+      if (outcome.status === 'pending') deferred++;
+      else if (outcome.status === 'failed') failed++;
+      else analysed++;
     }
     if (rows.length < limit) break;
   }
-  return { analysed, failed };
+  // A provider that is down or slow: the job fails transiently and the queue runs it again later.
+  if (stopped?.retry) throw new TransientError(stopped.code, `LLM provider unavailable (${stopped.code}); ${deferred} message(s) keep the built-in analysis and stay pending`);
+  return { analysed, failed, ...(stopped ? { deferred, deferredReason: stopped.code } : {}) };
 }

@@ -13,12 +13,15 @@ import { usersRepository } from '../../repositories/users.js';
 import { MessageNotFoundError, type MessageReader, type MessageSummary } from '../messages/message-reader.js';
 import { accountAddresses, inputWithHistory, loadUserSignals } from './sender-history.js';
 import { ANALYSIS_CONTEXT, effectiveRow, type SealedReasons } from './analyse-pending.js';
+import type { LlmRefiner } from './llm-refine.js';
 
 export interface AnalysisServiceDeps {
   db: Kysely<Database>;
   crypto: Pick<Crypto, 'forUser'>;
   reader: Pick<MessageReader, 'listMessages'>;
   now: () => number;
+  /** The LLM stage: a correction is laid over the user's cached LLM result when there is one. */
+  refine?: LlmRefiner;
 }
 
 export interface CorrectionInput {
@@ -147,6 +150,10 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
       const builtin = analyseMessage(analysisInput, await loadUserSignals(db, cipher, userId), { now });
       const correction: Correction = { urgency: input.urgency, importance: input.importance, category: input.category, spam: input.spam };
       const example = trainingExample(analysisInput, builtin, correction);
+      // User over LLM over built-in: the cached LLM answer for this content and the user's model, if any.
+      const llm = deps.refine ? await deps.refine(userId, undefined, { cacheOnly: true }) : null;
+      const refined = llm ? await llm({ userId, messageId, input: analysisInput, builtin, thread: [] }) : null;
+      const base = refined?.kind === 'result' ? refined.result : builtin;
       const id = newId();
       await db.transaction().execute(async (trx) => {
         await insertCorrection(trx, {
@@ -166,7 +173,7 @@ export function createAnalysisService(deps: AnalysisServiceDeps) {
         // A correction of tags alone leaves the rating as it is.
         if (!rates) return;
         const merged = (await mergedCorrections(trx, userId, [messageId])).get(messageId);
-        await writeAnalysis(trx, userId, messageId, effectiveRow(cipher, messageId, builtin, merged), now, false);
+        await writeAnalysis(trx, userId, messageId, effectiveRow(cipher, messageId, base, merged), now, false);
       });
       return analysisOf(userId, messageId);
     },

@@ -6,6 +6,8 @@ import { findAttachment, listAttachments, readAttachmentChunk, readMessageChunk 
 import { copiesOfMessage } from '../../repositories/message-copies.js';
 import { folderIdsOf, listMessageRows } from '../../repositories/message-list.js';
 import { findMessage } from '../../repositories/messages.js';
+import { syncStateOf } from '../../repositories/pending-operations.js';
+import { syncErrorOf } from '../writeback/sync-errors.js';
 import { CONTEXT } from '../sync/message-identity.js';
 import { tagRefsOf, type TagRef } from '../tag-refs.js';
 
@@ -70,6 +72,10 @@ export interface MessageSummary {
   /** The user's tags on the message (assigned by the user; the analyser only suggests). */
   tags: TagRef[];
   analysis: SummaryAnalysis | null;
+  /** A local change (read, flag, move, delete) the server has not confirmed yet. */
+  pendingSync: boolean;
+  /** The server refused the last change, which was undone. */
+  syncError: { code: string; message: string } | null;
 }
 
 /** The effective analysis as lists show it; null fields until the message is analysed. */
@@ -176,6 +182,10 @@ function stateOf(
   };
 }
 
+function writeBackState(s: { pending: boolean; errorCode: string | null } | undefined) {
+  return { pendingSync: s?.pending ?? false, syncError: syncErrorOf(s?.errorCode ?? null) };
+}
+
 export function createMessageReader(deps: MessageReaderDeps) {
   const { db } = deps;
 
@@ -209,6 +219,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
     const cipher = await deps.crypto.forUser(userId);
     const folders = await folderIdsOf(db, userId, page.map((r) => r.id));
     const tags = await tagRefsOf(db, cipher, userId, page.map((r) => r.id));
+    const sync = await syncStateOf(db, userId, page.map((r) => r.id));
     const items = page.map((r): MessageSummary => {
       const env = openEnvelope(cipher, r.id, r.envelope);
       return {
@@ -222,6 +233,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
         from: env.from,
         ...stateOf(cipher, r),
         tags: tags.get(r.id) ?? [],
+        ...writeBackState(sync.get(r.id)),
         analysis: {
           urgency: r.urgency,
           importance: r.importance,
@@ -255,6 +267,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
       size: row.size,
       ...stateOf(cipher, row),
       tags: (await tagRefsOf(db, cipher, userId, [row.id])).get(row.id) ?? [],
+      ...writeBackState((await syncStateOf(db, userId, [row.id])).get(row.id)),
       headers: openEnvelope(cipher, row.id, row.envelope),
       text: openOptional(cipher, CONTEXT.text, row.id, row.body_text),
       html: openOptional(cipher, CONTEXT.html, row.id, row.body_html),

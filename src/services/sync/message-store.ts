@@ -17,6 +17,7 @@ import {
   type CopyRow,
 } from '../../repositories/message-copies.js';
 import { deleteMessages, expiredOrphans, findByIdentity, insertMessage, presentIdentities, recountThreads, refreshMessageState } from '../../repositories/messages.js';
+import { copiesWithPendingMove, pendingFlagsOf } from '../../repositories/pending-operations.js';
 import { flagsText } from './message-identity.js';
 import type { PreparedBatch, PreparedMessage } from './message-prepare.js';
 import { assignThread } from './threading.js';
@@ -196,12 +197,14 @@ export interface FlagUpdate {
 /** Applies server flags to stored copies; returns how many copies changed. Unknown UIDs are ignored. */
 export async function applyFlags(trx: Executor, userId: string, folderId: string, uidvalidity: number, updates: readonly FlagUpdate[], now: number = Date.now()): Promise<number> {
   const copies = new Map((await copiesByUids(trx, userId, folderId, uidvalidity, updates.map((u) => u.uid))).map((c) => [c.uid, c]));
+  // A flag the user changed and the server has not confirmed yet keeps its local value (write-back).
+  const pending = await pendingFlagsOf(trx, userId, [...copies.values()].map((c) => c.id));
   const touched = new Set<string>();
   let changed = 0;
   for (const u of updates) {
     const copy = copies.get(u.uid);
     if (!copy) continue;
-    const flags = flagsText(u.flags);
+    const flags = flagsText(withPendingFlags(u.flags, pending.get(copy.id)));
     const modseq = u.modseq ?? copy.modseq;
     if (flags === copy.flags && modseq === copy.modseq) continue;
     await updateCopyFlags(trx, userId, copy.id, flags, modseq, now);
@@ -210,6 +213,16 @@ export async function applyFlags(trx: Executor, userId: string, folderId: string
   }
   for (const id of touched) await refreshMessageState(trx, userId, id, now);
   return changed;
+}
+
+function withPendingFlags(server: Iterable<string>, pending: { seen?: boolean; flagged?: boolean } | undefined): Iterable<string> {
+  if (!pending) return server;
+  const out = new Set(server);
+  for (const [flag, want] of [['\\Seen', pending.seen], ['\\Flagged', pending.flagged]] as const) {
+    if (want === true) out.add(flag);
+    else if (want === false) out.delete(flag);
+  }
+  return out;
 }
 
 /** Removes copies that left a folder, leaving a tombstone each; returns how many were removed. */
@@ -223,7 +236,10 @@ export async function removeCopies(trx: Executor, userId: string, folderId: stri
  * analysis survive). Returns how many copies were set aside.
  */
 export async function reseedFolder(trx: Executor, userId: string, folderId: string, newUidvalidity: number, now: number = Date.now()): Promise<number> {
-  return tombstoneCopies(trx, userId, await staleCopies(trx, userId, folderId, newUidvalidity), now);
+  const stale = await staleCopies(trx, userId, folderId, newUidvalidity);
+  // Copies on their way into this folder (a pending move) have no server UID yet: leave them be.
+  const moving = await copiesWithPendingMove(trx, userId, stale.map((c) => c.id));
+  return tombstoneCopies(trx, userId, stale.filter((c) => !moving.has(c.id)), now);
 }
 
 async function tombstoneCopies(trx: Executor, userId: string, copies: readonly CopyRow[], now: number): Promise<number> {

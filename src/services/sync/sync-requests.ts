@@ -12,7 +12,8 @@ export function createSyncRequests(deps: { db: Kysely<Database>; queue: Pick<Job
     async syncNow(userId: string, accountId: string): Promise<{ jobId: string; status: string }> {
       const account = await deps.accounts.get(userId, accountId);
       if (account.syncState === 'deleting') throw new AppError('ACCOUNT_DELETING', 'The account is being removed', 409);
-      const [open] = await openJobIdsForKey(deps.db, accountId, userId);
+      // Only a sync counts: a write-back job under the same key does not fetch new mail.
+      const [open] = await openJobIdsForKey(deps.db, accountId, userId, { type: ACCOUNT_SYNC });
       if (open) {
         const job = await deps.queue.status(open, userId);
         return { jobId: job.id, status: job.state };

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { buildTestApp } from '../../support/app.js';
+import { writeBackJob } from '../../../src/jobs/handlers/write-back.js';
+import type { WriteBack } from '../../../src/services/writeback/write-back.js';
 import { describeEachDialect } from '../../support/db.js';
 import { ADMIN, ALICE, BOB, TestClient } from '../../support/http-client.js';
 import { fixtureJobDefinitions } from '../../support/job-harness.js';
@@ -39,7 +41,9 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
     await createFixtureTables(ctx.db);
     // The sync type is registered so "sync now" can enqueue; no worker runs it in this test.
     const neverRun = { run: async () => { throw new Error('not run here'); } } as unknown as AccountSync;
-    const built = await buildTestApp(ctx.handle, { ALLOW_PRIVATE_MAIL_HOSTS: '1' }, { jobDefinitions: [...fixtureJobDefinitions(ctx.db), accountSyncJob({ accountSync: neverRun })] });
+    const built = await buildTestApp(ctx.handle, { ALLOW_PRIVATE_MAIL_HOSTS: '1' }, {
+      jobDefinitions: [...fixtureJobDefinitions(ctx.db), accountSyncJob({ accountSync: neverRun }), writeBackJob({ writeBack: neverRun as unknown as WriteBack })],
+    });
     app = built.app;
     routes = app.routeTable;
     const { services, jobs } = built;
