@@ -68,7 +68,7 @@ describeWithBrowser('mail pages', (b) => {
       for (const u of [1, 2, 3]) for (const i of [1, 2, 3]) out[`${u}-${i}`] = Number(await page.getByTestId(`count-${u}-${i}`).textContent());
       return out;
     };
-    /** Parts built in parallel (write-back, threads) answer the generic 404 until they land on this branch. */
+    /** Threads (built in parallel) answer the generic 404 until they land on this branch. */
     const routeMissing = async (res: { status(): number; text(): Promise<string> }) => res.status() === 404 && (await res.text()).includes('No route for');
     const mailFrame = async (): Promise<Frame> => {
       const handle = await page.getByTestId('mail-frame').elementHandle();
@@ -219,13 +219,11 @@ describeWithBrowser('mail pages', (b) => {
       await audit(page, 'message list by tag');
     });
 
-    it('mark done → it leaves the matrix', async (test) => {
-      const { id, subject, cell, counts } = corrected!;
-      const probe = await context.request.post(`${server.url}/api/messages/${id}/actions`, { headers: { 'x-csrf-token': csrf }, data: { action: 'undone' } });
-      // TODO(write-back): remove once the actions route is on main; until then this step cannot run.
-      if (await routeMissing(probe)) return test.skip('POST /api/messages/:id/actions has not landed yet');
-      expect(probe.status()).toBe(200);
+    it('mark done → it leaves the matrix', async () => {
+      const { subject, cell, counts } = corrected!;
       const [u, i] = cell.split('-');
+      await page.goto(`${server.url}/`);
+      await heading(page, 'Priority matrix');
       await page.getByTestId(`cell-${u}-${i}`).getByRole('link', { name: subject, exact: true }).click();
       await heading(page, subject);
       await page.getByTestId('message-actions').getByRole('button', { name: 'Done', exact: true }).click();
@@ -241,10 +239,7 @@ describeWithBrowser('mail pages', (b) => {
       await shot(page, 'dashboard-after-done');
     });
 
-    it('keyboard in the list: s flags the highlighted message, e marks it done and it leaves a "not done" list', async (test) => {
-      const probe = await context.request.post(`${server.url}/api/messages/actions`, { headers: { 'x-csrf-token': csrf }, data: { ids: [corrected!.id], action: 'undone' } });
-      // TODO(write-back): as above.
-      if (await routeMissing(probe)) return test.skip('POST /api/messages/actions has not landed yet');
+    it('keyboard in the list: s flags the highlighted message, e marks it done and it leaves a "not done" list', async () => {
       await page.goto(`${server.url}/messages?done=0`);
       await heading(page, 'Messages');
       const rows = page.getByTestId('message-list').getByRole('listitem');
@@ -337,11 +332,9 @@ describeWithBrowser('mail pages', (b) => {
     it('logged no uncaught exceptions or CSP violations in the app', async () => {
       // The browser reports the scripts it refused to run in the sandboxed frame: that is the defence working.
       const refusedInFrame = (p: { kind: string; text: string }) => p.kind === 'console' && /Blocked script execution|sandboxed/.test(p.text);
-      // Until threads and write-back land here, the UI's calls to their routes answer the generic 404.
+      // Until threads land here, the UI's calls to their route answer the generic 404.
       const pending: RegExp[] = [];
-      const probe = (url: string, method: 'get' | 'post') => context.request[method](`${server.url}${url}`, { headers: { 'x-csrf-token': csrf }, data: method === 'post' ? { action: 'read' } : undefined });
-      if (await routeMissing(await probe('/api/threads/00000000-0000-7000-8000-000000000000', 'get'))) pending.push(/status of 404 .*\/api\/threads\//);
-      if (await routeMissing(await probe('/api/messages/00000000-0000-7000-8000-000000000000/actions', 'post'))) pending.push(/status of 404 .*\/api\/messages\/[^/]+\/actions$/);
+      if (await routeMissing(await context.request.get(`${server.url}/api/threads/00000000-0000-7000-8000-000000000000`))) pending.push(/status of 404 .*\/api\/threads\//);
       const notYet = (p: { kind: string; text: string }) => p.kind === 'console' && pending.some((r) => r.test(p.text));
       expect(b.problems.filter((p) => !refusedInFrame(p) && !notYet(p))).toEqual([]);
       expect(await b.cspViolations(page)).toEqual([]);
