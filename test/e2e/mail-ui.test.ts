@@ -26,6 +26,7 @@ interface Summary {
   id: string;
   subject: string;
   done: boolean;
+  isCalendar: boolean;
   analysis: { urgency: number | null; importance: number | null; status: string } | null;
 }
 
@@ -252,6 +253,28 @@ describeWithBrowser('mail pages', (b) => {
       await page.keyboard.press('e');
       await expect.poll(() => rows.first().getByRole('link').textContent()).not.toBe(first.subject);
       expect((await api<{ done: boolean }>(`/api/messages/${first.id}`)).done).toBe(true);
+    });
+
+    it('message view: flag shows "syncing" until the server has it; delete asks first, then the message is gone', async () => {
+      const { id, subject } = (await allMessages()).find((m) => m.id !== corrected!.id && m.subject !== HOSTILE_SUBJECT && !m.isCalendar)!;
+      await page.goto(`${server.url}/messages/${id}`);
+      await heading(page, subject);
+      await page.evaluate(`window.__pending = 0;
+        new MutationObserver(() => { if (document.querySelector('[data-testid="pending"]')) window.__pending++; })
+          .observe(document.body, { subtree: true, childList: true });`);
+      const actions = page.getByTestId('message-actions');
+      await actions.getByRole('button', { name: 'Flag', exact: true }).click();
+      await actions.getByRole('button', { name: 'Unflag', exact: true }).waitFor();
+      // The write-back job confirms it; the event stream clears the badge without a reload.
+      await page.getByTestId('pending').waitFor({ state: 'detached', timeout: 15_000 });
+      expect(await page.evaluate<number>('window.__pending')).toBeGreaterThan(0);
+      const detail = await api<{ flags: { flagged: boolean }; pendingSync: boolean }>(`/api/messages/${id}`);
+      expect(detail).toMatchObject({ flags: { flagged: true }, pendingSync: false });
+
+      await actions.getByRole('button', { name: 'Delete', exact: true }).click();
+      await actions.getByRole('button', { name: 'Delete on the server for good' }).click();
+      await heading(page, 'Messages');
+      await expect.poll(async () => (await context.request.get(`${server.url}/api/messages/${id}`)).status(), { timeout: 15_000 }).toBe(404);
     });
 
     it('an invitation shows as a card with its event, place and kind', async () => {

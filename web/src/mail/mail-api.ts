@@ -236,6 +236,12 @@ export function useMessageAction() {
       const body = { action, ...(folderId ? { folderId } : {}), ...(action === 'delete' ? { confirm: true } : {}) };
       return ids.length === 1 ? post<unknown>(`/api/messages/${ids[0]}/actions`, body) : post<unknown>('/api/messages/actions', { ids, ...body });
     },
-    onSettled: () => refreshMail(client),
+    onSettled: (_data, _error, { ids, action }) => {
+      if (action !== 'delete') return refreshMail(client);
+      // A deleted message is gone: drop it rather than re-read it (a 404) while its view closes.
+      for (const id of ids) client.removeQueries({ queryKey: messageKey(id), exact: true });
+      void client.invalidateQueries({ queryKey: DASHBOARD_KEY });
+      void client.invalidateQueries({ queryKey: MESSAGES_KEY });
+    },
   });
 }

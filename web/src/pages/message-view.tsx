@@ -186,7 +186,11 @@ function Actions({ m }: { m: MessageDetail }) {
   const action = useMessageAction();
   const folders = useAccountFolders(m.accountId);
   const [confirmDelete, setConfirmDelete] = useState(false);
-  const run = (a: MessageAction, folderId?: string) => action.mutate({ ids: [m.id], action: a, folderId }, { onSuccess: () => (a === 'delete' ? navigate('/messages') : undefined) });
+  const run = (a: MessageAction, folderId?: string) => {
+    // The view closes before the list is re-read, so nothing asks for the deleted message again.
+    if (a === 'delete') action.mutate({ ids: [m.id], action: a }, { onSuccess: () => navigate('/messages') });
+    else action.mutate({ ids: [m.id], action: a, folderId });
+  };
   useKeyHandlers({
     done: () => run(m.done ? 'undone' : 'done'),
     trash: () => run('trash'),
