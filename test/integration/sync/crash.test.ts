@@ -11,28 +11,30 @@ import { describeWithDovecot } from '../../support/testbed.js';
  */
 const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 1_000_000));
 
-describeWithDovecot('crash suite (quick)', 'full', (bed) => {
-  describeEachDialect('crash suite (quick)', (ctx) => {
-    it(`SIGKILL at every named point and at random points (seed ${seed}) loses and duplicates nothing`, async () => {
-      const report = await runCrashSuite({
-        dialect: ctx.dialect,
-        databaseUrl: ctx.handle.url,
-        db: ctx.db,
-        server: bed.server,
-        seed,
-        messages: 600,
-        randomPoints: 3,
-        batchSize: 20,
-        log: (line) => console.log(line),
-      });
-      expect(report.problems).toEqual([]);
-      // Every crash fired (5 named + 3 random), then one run completed, and the next had nothing to fetch.
-      expect(report.runs.filter((r) => r.ended === 'SIGKILL')).toHaveLength(8);
-      expect(report.runs.at(-1)).toMatchObject({ label: 'complete', ended: 'exit 0' });
-      expect(report.fetchedAfterCompletion).toBe(0);
-      // The crashes left partial states behind (the test would prove nothing if every kill came before any write).
-      expect(report.runs.some((r) => r.label !== 'complete' && r.copiesAfter > 0)).toBe(true);
-      expect(report.runs.at(-1)!.copiesAfter).toBe(report.messagesOnServer);
-    }, 240_000);
+for (const profile of ['full', 'plain'] as const) {
+  describeWithDovecot('crash suite (quick)', profile, (bed) => {
+    describeEachDialect('crash suite (quick)', (ctx) => {
+      it(`SIGKILL at every named point and at random points (seed ${seed}) loses and duplicates nothing`, async () => {
+        const report = await runCrashSuite({
+          dialect: ctx.dialect,
+          databaseUrl: ctx.handle.url,
+          db: ctx.db,
+          server: bed.server,
+          seed,
+          messages: 600,
+          randomPoints: 3,
+          batchSize: 20,
+          log: (line) => console.log(line),
+        });
+        expect(report.problems).toEqual([]);
+        // Every crash fired (5 named + 3 random), then one run completed, and the next had nothing to fetch.
+        expect(report.runs.filter((r) => r.ended === 'SIGKILL')).toHaveLength(8);
+        expect(report.runs.at(-1)).toMatchObject({ label: 'complete', ended: 'exit 0' });
+        expect(report.fetchedAfterCompletion).toBe(0);
+        // The crashes left partial states behind (the test would prove nothing if every kill came before any write).
+        expect(report.runs.some((r) => r.label !== 'complete' && r.copiesAfter > 0)).toBe(true);
+        expect(report.runs.at(-1)!.copiesAfter).toBe(report.messagesOnServer);
+      }, 240_000);
+    });
   });
-});
+}
