@@ -4,7 +4,7 @@
  *   npm run crash-test -- [--seed N] [--quick] [--dialect sqlite|postgres|both] [--profile full|plain] [--count N]
  *
  * Full form: 3,000 generated messages, the five named crash points and ten random ones.
- * --quick: the CI form (600 messages, three random points). Prints the seed and every crash point;
+ * --quick: the CI form (400 messages, three random points). Prints the seed and every crash point;
  * the same seed repeats the same mailbox and the same points. Exits 1 when the local copy differs.
  */
 import type { Dialect } from '../src/db/schema.js';
@@ -22,7 +22,7 @@ const seed = Number(option('seed') ?? Math.floor(Math.random() * 1_000_000));
 const dialectArg = option('dialect') ?? 'both';
 const dialects: Dialect[] = dialectArg === 'both' ? ['sqlite', 'postgres'] : [dialectArg as Dialect];
 const profile = option('profile') === 'plain' ? 'plain' : 'full';
-const count = Number(option('count') ?? (quick ? 600 : 3000));
+const count = Number(option('count') ?? (quick ? 400 : 3000));
 
 async function main() {
   console.log(`crash suite: seed ${seed} (repeat with --seed ${seed}), ${quick ? 'quick' : 'full'} form, Dovecot profile ${profile}`);

@@ -21,7 +21,7 @@ for (const profile of ['full', 'plain'] as const) {
           db: ctx.db,
           server: bed.server,
           seed,
-          messages: 600,
+          messages: 400,
           randomPoints: 3,
           batchSize: 20,
           log: (line) => console.log(line),

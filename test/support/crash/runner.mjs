@@ -43,7 +43,7 @@ const accountSync = createAccountSync({
 });
 
 // The killed predecessor's lease expires after LEASE_MS (it cannot release it): wait for it, as a job would.
-const LEASE_MS = 1500;
+const LEASE_MS = 1000;
 let lease = null;
 for (const deadline = Date.now() + 30_000; !lease; ) {
   lease = await acquireLease(database.db, accountId, `crash-runner-${process.pid}`, LEASE_MS, Date.now());
@@ -52,7 +52,7 @@ for (const deadline = Date.now() + 30_000; !lease; ) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-const renew = setInterval(() => void renewLease(database.db, lease, LEASE_MS, Date.now()).catch(() => {}), 300);
+const renew = setInterval(() => void renewLease(database.db, lease, LEASE_MS, Date.now()).catch(() => {}), 250);
 try {
   const result = await accountSync.run(userId, accountId, { lease, signal: new AbortController().signal, progress: async () => {} });
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
