@@ -69,20 +69,16 @@ function repoRoot(): string {
   return dir;
 }
 
-/** The crash points of one suite run: every named point once (first batch / first folder), then `count` random ones. */
-export function crashPlan(seed: number, count: number, batches: number, folders: number): string[] {
-  const rng = createRng('crash-suite', seed);
-  const named = CRASH_POINTS.map((p) => p as string);
-  // Each crash at occurrence n lets up to n-1 batches commit; keep the total well inside the mailbox
-  // so every point is reached before the sync completes.
-  const maxBatch = Math.max(1, Math.floor((batches - named.length) / (2 * Math.max(1, count))));
-  const random: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const point = rng.chance(0.15) ? 'after-commit-before-state' : rng.pick(PER_BATCH);
-    const n = point === 'after-commit-before-state' ? rng.int(1, Math.max(1, Math.min(2, folders - 1))) : rng.int(1, maxBatch);
-    random.push(`${point}#${n}`);
-  }
-  return [...named, ...random];
+/**
+ * A random crash point: a point and the batch (its occurrence in this run) where it fires. The
+ * batch is drawn from what is left to sync, spread so that the points still to come fit in, so the
+ * crashes land all through the sync and each one is reached. `after-commit-before-state` fires at the
+ * end of the run's first folder.
+ */
+export function randomCrashPoint(rng: ReturnType<typeof createRng>, batchesLeft: number, pointsLeft: number): string {
+  if (rng.chance(0.15)) return 'after-commit-before-state';
+  const point = rng.pick(PER_BATCH);
+  return `${point}#${rng.int(1, Math.max(1, Math.floor(batchesLeft / (pointsLeft + 1))))}`;
 }
 
 export async function runCrashSuite(o: CrashSuiteOptions): Promise<CrashSuiteReport> {
@@ -110,9 +106,7 @@ export async function runCrashSuite(o: CrashSuiteOptions): Promise<CrashSuiteRep
 
   const folders = new Set(entries.map((e) => e.folder).filter((f) => !SKIP.test(f)));
   const synced = entries.filter((e) => folders.has(e.folder)).length;
-  const plan = crashPlan(o.seed, o.randomPoints, Math.floor(synced / o.batchSize), folders.size);
-  log(`crash suite [${o.dialect}] seed ${o.seed}: ${synced} messages in ${folders.size} folders, batches of ${o.batchSize}`);
-  log(`  points: ${plan.join(', ')}`);
+  log(`crash suite [${o.dialect}] seed ${o.seed}: ${synced} messages in ${folders.size} folders, batches of ${o.batchSize}; ${CRASH_POINTS.length} named points, ${o.randomPoints} random`);
 
   const runner = path.join(repoRoot(), 'test/support/crash/runner.mjs');
   const runChild = (crashAt: string | null) =>
@@ -131,13 +125,19 @@ export async function runCrashSuite(o: CrashSuiteOptions): Promise<CrashSuiteRep
 
   const problems: string[] = [];
   const runs: CrashRun[] = [];
-  for (const point of plan) {
+  const crashAt = async (point: string) => {
     const r = await runChild(point);
     const ended = r.signal ?? `exit ${r.code}`;
     runs.push({ label: point, ended, copiesAfter: await copyCount() });
     log(`  ${point.padEnd(30)} ${ended.padEnd(8)} ${runs.at(-1)!.copiesAfter} copies stored`);
     if (r.signal !== 'SIGKILL') problems.push(`crash point ${point} did not fire (${ended}): ${r.output.trim().slice(-500)}`);
     problems.push(...(await duplicateRows(o.db, account.id)).map((p) => `after ${point}: ${p}`));
+  };
+  for (const point of CRASH_POINTS) await crashAt(point);
+  const rng = createRng('crash-suite', o.seed);
+  for (let i = 0; i < o.randomPoints; i++) {
+    const batchesLeft = Math.floor((synced - (await copyCount())) / o.batchSize);
+    await crashAt(randomCrashPoint(rng, batchesLeft, o.randomPoints - i));
   }
   const last = await runChild(null);
   runs.push({ label: 'complete', ended: last.signal ?? `exit ${last.code}`, copiesAfter: await copyCount() });
