@@ -5,7 +5,8 @@
  *
  * Full form: 3,000 generated messages, the five named crash points and ten random ones.
  * --quick: the CI form (400 messages, three random points). Prints the seed and every crash point;
- * the same seed repeats the same mailbox and the same points. Exits 1 when the local copy differs.
+ * the same seed repeats the mailbox and the random draws (a batch number is drawn from what is left
+ * to sync, so it can shift when the folders come in another order). Exits 1 when the local copy differs.
  */
 import type { Dialect } from '../src/db/schema.js';
 import { runCrashSuite } from '../test/support/crash/suite.js';
