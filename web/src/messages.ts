@@ -240,6 +240,8 @@ const en = {
   'error.ACCOUNT_BUSY': 'The account is still being synced. It is marked for deletion; try again in a minute.',
   'error.ACCOUNT_DELETING': 'The account is being deleted.',
   'error.ACCOUNT_CONNECTION_FAILED': 'The connection to the mail server failed.',
+  'error.TIMEOUT': 'The mail server stopped answering; the sync is retried shortly.',
+  'error.THROTTLED': 'The mail server asked to slow down; the sync is retried later.',
   'error.network': 'The server cannot be reached.',
 } as const;
 
@@ -486,6 +488,8 @@ const de: Record<MessageKey, string> = {
   'error.ACCOUNT_BUSY': 'Das Konto wird gerade synchronisiert. Es ist zum Löschen vorgemerkt; versuche es in einer Minute erneut.',
   'error.ACCOUNT_DELETING': 'Das Konto wird gerade gelöscht.',
   'error.ACCOUNT_CONNECTION_FAILED': 'Die Verbindung zum Mailserver ist gescheitert.',
+  'error.TIMEOUT': 'Der Mailserver antwortet nicht mehr; die Synchronisation wird gleich wiederholt.',
+  'error.THROTTLED': 'Der Mailserver bittet um eine Pause; die Synchronisation wird später wiederholt.',
   'error.network': 'Der Server ist nicht erreichbar.',
 };
 
