@@ -13,7 +13,12 @@ export interface Config {
   monitoringToken: string | null;
   allowPrivateMailHosts: boolean;
   /** Mail servers: per-account IMAP connection cap; hosts where cleartext IMAP/SMTP (`security: none`) is allowed besides loopback. */
-  mail: { maxConnectionsPerAccount: number; insecureHosts: string[] };
+  mail: {
+    maxConnectionsPerAccount: number;
+    insecureHosts: string[];
+    /** Sync connections: TCP/TLS connect, and the longest silence on an open connection before it counts as stalled. */
+    timeouts: { connectMs: number; socketMs: number };
+  };
   sessions: { idleMinutes: number; absoluteHours: number };
   /** `required`: every user must enrol TOTP before using the app; `optional`: each user decides. */
   twoFactorPolicy: 'required' | 'optional';
@@ -106,6 +111,8 @@ const envSchema = z.object({
   ALLOW_PRIVATE_MAIL_HOSTS: bool.default(false),
   ALLOW_INSECURE_MAIL_HOSTS: z.string().trim().default(''),
   IMAP_MAX_CONNECTIONS_PER_ACCOUNT: intIn(1, 20).default(3),
+  IMAP_CONNECT_TIMEOUT_SECONDS: intIn(1, 300).default(10),
+  IMAP_SOCKET_TIMEOUT_SECONDS: intIn(1, 3600).default(120),
   SESSION_IDLE_MINUTES: intIn(1, 7 * 24 * 60).default(30),
   SESSION_ABSOLUTE_HOURS: intIn(1, 24 * 365).default(12),
   SYNC_BATCH_SIZE: intIn(1, 1000).default(50),
@@ -168,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
     mail: {
       maxConnectionsPerAccount: e.IMAP_MAX_CONNECTIONS_PER_ACCOUNT,
       insecureHosts: e.ALLOW_INSECURE_MAIL_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      timeouts: { connectMs: e.IMAP_CONNECT_TIMEOUT_SECONDS * 1000, socketMs: e.IMAP_SOCKET_TIMEOUT_SECONDS * 1000 },
     },
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, absoluteHours: e.SESSION_ABSOLUTE_HOURS },
     twoFactorPolicy: e.TWO_FACTOR_POLICY,

@@ -7,12 +7,16 @@ import { AppError } from '../errors.js';
  */
 export class TransientError extends Error {
   readonly transient = true;
+  /** Multiplies the job type's retry delay: a server that asked us to slow down waits longer than a dropped connection. */
+  readonly backoffFactor: number;
   constructor(
     readonly code: string,
     message: string,
+    options: { backoffFactor?: number } = {},
   ) {
     super(message);
     this.name = 'TransientError';
+    this.backoffFactor = Math.max(1, options.backoffFactor ?? 1);
   }
 }
 
@@ -78,6 +82,8 @@ export interface ClassifiedError {
   transient: boolean;
   code: string;
   message: string;
+  /** Scales the retry delay (1 unless the error asks for a longer back-off). */
+  backoffFactor?: number;
 }
 
 const MAX_MESSAGE = 500;
@@ -87,9 +93,8 @@ const MAX_MESSAGE = 500;
  * not stored (they may quote server replies or content); their name is, and the log has the rest.
  */
 export function classifyError(err: unknown): ClassifiedError {
-  if (err instanceof TransientError || err instanceof PermanentError) {
-    return { transient: err.transient, code: err.code, message: err.message.slice(0, MAX_MESSAGE) };
-  }
+  if (err instanceof TransientError) return { transient: true, code: err.code, message: err.message.slice(0, MAX_MESSAGE), backoffFactor: err.backoffFactor };
+  if (err instanceof PermanentError) return { transient: false, code: err.code, message: err.message.slice(0, MAX_MESSAGE) };
   const e = err as { code?: unknown; name?: unknown; transient?: unknown } | null;
   const code = typeof e?.code === 'string' ? e.code : null;
   if (code && networkCodes.has(code)) return { transient: true, code: 'NETWORK', message: `network error (${code})` };

@@ -118,7 +118,7 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       const row = await accountsRepository.findAnyById(db, accountId);
       if (!row || row.state === 'deleting') throw new NotFoundError('Account');
       const cipher = await deps.crypto.forUser(row.user_id);
-      const conn = await connectImap(openSettings(cipher, row).imap, { policy, signal, timeouts: options.poolTimeouts, lookup: options.lookup });
+      const conn = await connectImap(openSettings(cipher, row).imap, { policy, signal, timeouts: { ...deps.config.mail.timeouts, ...options.poolTimeouts }, lookup: options.lookup });
       await accountsRepository.setCapabilities(db, accountId, conn.capabilities);
       return conn.client;
     },

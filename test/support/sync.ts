@@ -9,18 +9,21 @@ import { createAccountSync, type AccountSyncResult } from '../../src/services/sy
 import { createSyncStore } from '../../src/services/sync/store-adapter.js';
 
 /** The production account sync wired to a test app's accounts and crypto; `run` holds the lease like a job would. */
-export function createTestSync(deps: { db: Kysely<Database>; crypto: Crypto; accounts: AccountsService; batchSize?: number; now?: () => number; onStored?: (userId: string, accountId: string, stored: number) => Promise<void> }) {
+export function createTestSync(deps: { db: Kysely<Database>; crypto: Crypto; accounts: AccountsService; batchSize?: number; maxMessageBytes?: number; now?: () => number; onStored?: (userId: string, accountId: string, stored: number) => Promise<void> }) {
   const now = deps.now ?? Date.now;
+  const maxMessageBytes = deps.maxMessageBytes ?? 50 * 1024 * 1024;
   const sync = createAccountSync({
     db: deps.db,
     crypto: deps.crypto,
     connections: deps.accounts.imap,
     folders: { refresh: async (userId, accountId, client) => void (await refreshFolders({ db: deps.db, crypto: deps.crypto, now }, userId, accountId, client as ImapFlow)) },
-    store: createSyncStore({ maxMessageBytes: 50 * 1024 * 1024, now }),
-    options: { now, flagCheckIntervalMs: 15 * 60_000, batchSize: deps.batchSize ?? 20, batchBytes: 8 * 1024 * 1024, maxMessageBytes: 50 * 1024 * 1024 },
+    store: createSyncStore({ maxMessageBytes, now }),
+    options: { now, flagCheckIntervalMs: 15 * 60_000, batchSize: deps.batchSize ?? 20, batchBytes: 8 * 1024 * 1024, maxMessageBytes },
     onStored: deps.onStored,
   });
   return {
+    /** The account sync itself (for the job handler in tests of retries). */
+    accountSync: sync,
     async run(userId: string, accountId: string): Promise<AccountSyncResult> {
       const lease = await acquireLease(deps.db, accountId, 'test-sync', 60_000, now());
       if (!lease) throw new Error('lease busy');

@@ -4,7 +4,7 @@ import type { Database, Dialect } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
 import type { Logger } from '../../observability/logger.js';
 import { defaultBackoff, retryDelayMs, type BackoffPolicy } from '../backoff.js';
-import { classifyError } from '../errors.js';
+import { classifyError, type ClassifiedError } from '../errors.js';
 import { releaseLease, renewLease, type Lease } from '../leases.js';
 import type { JobRegistry } from '../registry.js';
 import type { JobContext, JobProgress } from '../types.js';
@@ -195,7 +195,7 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
     const c = reason ? { transient: true, code: reason.code, message: reason.message } : classifyError(err);
     const error = { code: c.code, message: c.message };
     if (c.transient && attempt < maxAttempts) {
-      const delay = retryDelayMs(attempt, options.backoff ?? backoff ?? defaultBackoff, deps.random);
+      const delay = retryDelayMs(attempt, options.backoff ?? backoff ?? defaultBackoff, deps.random, (c as ClassifiedError).backoffFactor ?? 1);
       return { state: 'retry', error, runAt: now() + delay };
     }
     return { state: 'failed', error };

@@ -52,6 +52,13 @@ export interface ImapConnection {
   certificate: CertificateInfo | null;
 }
 
+const closeReasons = new WeakMap<object, string>();
+
+/** Why a client's connection ended (imapflow's error code, e.g. `ETIMEOUT` when the server went silent); null while it is fine. */
+export function connectionEndReason(client: object): string | null {
+  return closeReasons.get(client) ?? null;
+}
+
 /**
  * Opens a logged-in imapflow client after the network guard, or throws an ImapConnectError naming
  * the stage that failed. Auto-IDLE is off: connections are pooled and used by explicit commands.
@@ -87,7 +94,10 @@ export async function connectImap(endpoint: ImapEndpoint, options: ConnectOption
     clientInfo: { name: 'KI-Mail-Helper' },
   });
   // imapflow reports socket trouble as 'error' events too; an unhandled one would end the process.
-  client.on('error', () => {});
+  // The first one is kept: commands in flight only learn "no connection", not why (a timeout).
+  client.on('error', (err: { code?: unknown }) => {
+    if (!closeReasons.has(client) && typeof err?.code === 'string') closeReasons.set(client, err.code);
+  });
 
   let stoppedBy: 'deadline' | 'signal' | null = null;
   const stop = (why: 'deadline' | 'signal') => {

@@ -123,7 +123,11 @@ function repairEncodedWords(value: string, warn: () => void): string {
       bad = true;
       body = text.replace(/=(?![0-9A-Fa-f]{2})[0-9A-Fa-f]?/g, '');
     }
-    if (!q && (!BASE64_CHAR.test(text) || text.replace(/=+$/, '').length % 4 === 1)) bad = true;
+    if (!q) {
+      // Unpadded: 4n+1 characters can never decode; padded: the whole word must be a multiple of 4.
+      const unpadded = text.replace(/=+$/, '');
+      if (!BASE64_CHAR.test(text) || unpadded.length % 4 === 1 || (unpadded.length !== text.length && text.length % 4 !== 0)) bad = true;
+    }
     if (!isKnownCharset(charset.replace(/\*.*$/, ''))) {
       bad = true;
       const bytes = q

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Crypto } from '../../crypto/crypto.js';
 import type { AccountState, Database } from '../../db/schema.js';
 import { PermanentError, TransientError } from '../../jobs/errors.js';
+import { connectionEndReason } from '../../mail/imap/connect.js';
 import type { Lease } from '../../jobs/leases.js';
 import type { JobProgress } from '../../jobs/types.js';
 import type { CrashHook } from './crash-points.js';
@@ -40,21 +41,44 @@ export interface AccountSyncResult extends Record<string, number> {
   reattached: number;
 }
 
-/** How a failure affects the account: a wrong password stops retries until the user fixes it. */
-export function classifySyncError(err: unknown): 'auth' | 'transient' | 'permanent' {
+/**
+ * How a failure affects the account: a wrong password stops retries until the user fixes it; a server
+ * asking us to slow down (`[THROTTLED]`, "rate limit", "too many …") is retried after a longer back-off.
+ */
+export function classifySyncError(err: unknown): 'auth' | 'throttled' | 'transient' | 'permanent' {
   const e = err as { stage?: string; authenticationFailed?: boolean; code?: string; transient?: boolean; name?: string };
   if (e?.authenticationFailed || e?.stage === 'auth' || e?.code === 'IMAP_AUTH' || e?.code === 'AUTH_FAILED') return 'auth';
+  if (isThrottled(err)) return 'throttled';
   if (e?.transient === true) return 'transient';
-  if (e?.code && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'NoConnection', 'ETHROTTLE'].includes(e.code)) return 'transient';
+  if (e?.code && ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ETIMEOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'NoConnection', 'TIMEOUT'].includes(e.code)) return 'transient';
   if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return 'transient';
   return 'permanent';
 }
 
-/** Errors that end the whole account run rather than one folder (the connection is gone or refused). */
+function isThrottled(err: unknown): boolean {
+  const e = err as { code?: string; responseStatus?: string; responseText?: string; serverResponseCode?: string; response?: { attributes?: Array<{ section?: Array<{ value?: unknown }> }> } };
+  if (e?.code === 'ETHROTTLE' || e?.code === 'THROTTLED') return true;
+  if (e?.responseStatus !== 'NO' && e?.responseStatus !== 'BAD') return false;
+  const section = e.response?.attributes?.[0]?.section?.[0]?.value;
+  const text = `${e.serverResponseCode ?? ''} ${typeof section === 'string' ? section : ''} ${e.responseText ?? ''}`;
+  return /\bTHROTTLED\b|throttl|rate.?limit|too many (requests|commands|connections)/i.test(text);
+}
+
+/** How much longer than a network failure a throttled run waits before its retry (see src/jobs/backoff.ts). */
+export const THROTTLE_BACKOFF_FACTOR = 6;
+
+/** Errors that end the whole account run rather than one folder (the connection is gone or refused, or the server wants us to slow down). */
 function isConnectionLevel(err: unknown): boolean {
   const kind = classifySyncError(err);
   const e = err as { code?: string; name?: string };
-  return kind === 'auth' || e?.code === 'NoConnection' || e?.code === 'ECONNRESET' || e?.code === 'EPIPE' || e?.name === 'AbortError' || (e as { code?: string })?.code === 'LEASE_LOST';
+  return kind === 'auth' || kind === 'throttled' || e?.code === 'NoConnection' || e?.code === 'ECONNRESET' || e?.code === 'EPIPE' || e?.code === 'TIMEOUT' || e?.name === 'AbortError' || e?.code === 'LEASE_LOST';
+}
+
+/** A command that failed because the connection died says only "no connection"; name a timeout when that is why. */
+function explainConnectionLoss(err: unknown, client: object): unknown {
+  const e = err as { code?: string };
+  if (e?.code === 'NoConnection' && connectionEndReason(client) === 'ETIMEOUT') return new TransientError('TIMEOUT', 'the mail server stopped answering (timeout)');
+  return err;
 }
 
 export function createAccountSync(deps: AccountSyncDeps) {
@@ -111,7 +135,8 @@ export function createAccountSync(deps: AccountSyncDeps) {
                 result.flagsChanged += r.flagsChanged;
                 result.removed += r.removed;
                 result.reattached += r.reattached;
-              } catch (err) {
+              } catch (caught) {
+                const err = explainConnectionLoss(caught, client);
                 if (isConnectionLevel(err)) throw err;
                 result.foldersFailed++;
                 await db
@@ -140,10 +165,20 @@ export function createAccountSync(deps: AccountSyncDeps) {
       } catch (err) {
         const kind = classifySyncError(err);
         const at = deps.options.now();
-        const code = kind === 'auth' ? 'AUTH_FAILED' : errorCode(err);
-        const message = kind === 'auth' ? 'The mail server refused the user name or password' : kind === 'transient' ? 'The mail server could not be reached; retrying' : 'The sync failed';
+        const code = kind === 'auth' ? 'AUTH_FAILED' : kind === 'throttled' ? 'THROTTLED' : errorCode(err);
+        const message =
+          kind === 'auth'
+            ? 'The mail server refused the user name or password'
+            : kind === 'throttled'
+              ? 'The mail server asked us to slow down; retrying later'
+              : code === 'TIMEOUT'
+                ? 'The mail server stopped answering; retrying'
+                : kind === 'transient'
+                  ? 'The mail server could not be reached; retrying'
+                  : 'The sync failed';
         await setState(userId, accountId, { state: kind === 'auth' ? 'auth_error' : 'error', last_error_code: code, last_error_message: message, last_error_at: at });
         if (kind === 'auth') throw new PermanentError('AUTH_FAILED', message);
+        if (kind === 'throttled') throw new TransientError(code, message, { backoffFactor: THROTTLE_BACKOFF_FACTOR });
         if (kind === 'transient') throw new TransientError(code, message);
         throw new PermanentError(code, message);
       }

@@ -246,6 +246,7 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
       if (gone.length) result.removed = await fenced((trx) => store.removeCopies(trx, folder, uidvalidity, gone));
     }
 
+    deps.crash?.('after-commit-before-state');
     const at = options.now();
     await fenced((trx) =>
       trx

@@ -2,7 +2,7 @@ import type { Insertable } from 'kysely';
 import type { UserCipher } from '../../crypto/crypto.js';
 import type { AttachmentsTable, MessagesTable } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
-import { joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from '../../mail/mime/parse.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from '../../mail/mime/parse.js';
 import { CONTEXT, envelopeHash, flagsText, isReplySubject, messageIdHash, THREAD_SUBJECT_PURPOSE, threadSubject } from './message-identity.js';
 
 /**
@@ -96,9 +96,19 @@ export async function prepareBatch(cipher: UserCipher, input: BatchInput, option
   const now = options.now ?? Date.now;
   const raws = input.items.map((item) => joinRaw(item.raw));
   // All parses start at once: with a pool, large messages run on workers while small ones parse here.
-  const parsed = await Promise.all(raws.map((raw) => parse(raw, { maxBytes: options.maxBytes })));
+  const parsed = await Promise.all(raws.map((raw, i) => parse(raw, { maxBytes: options.maxBytes }).then((p) => markTooLarge(p, input.items[i]!.size, options.maxBytes))));
   const messages = input.items.map((item, i) => prepareOne(cipher, input, item, raws[i]!, item.size ?? raws[i]!.length, parsed[i]!, now()));
   return { userId: input.userId, accountId: input.accountId, folderId: input.folderId, uidvalidity: input.uidvalidity, messages };
+}
+
+/**
+ * The sync fetches only the header block of a message above the size limit; its parse sees a small
+ * message. The server's size decides: such a message is TOO_LARGE, keeps no source (a header block
+ * must never pass for the message) and no body.
+ */
+function markTooLarge(parsed: ParsedMessage, size: number | undefined, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): ParsedMessage {
+  if (size === undefined || size <= maxBytes || parsed.warnings.includes('TOO_LARGE')) return parsed;
+  return { ...parsed, headersOnly: true, text: null, html: null, attachments: [], calendar: null, warnings: [...parsed.warnings, 'TOO_LARGE'] };
 }
 
 function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, raw: Buffer, size: number, parsed: ParsedMessage, now: number): PreparedMessage {

@@ -11,13 +11,20 @@ describe('retry backoff', () => {
     expect([1, 2, 3].map((n) => retryDelayMs(n, policy, () => 0))).toEqual([500, 1000, 2000]);
     expect(retryDelayMs(2, policy, () => 0.5)).toBe(1500);
   });
+
+  it('a factor stretches the curve and its cap: with 6, the shortest delay beats the longest unscaled one', () => {
+    const policy = { baseMs: 1000, maxMs: 10_000 };
+    for (const attempt of [1, 2, 3, 4, 5]) expect(retryDelayMs(attempt, policy, () => 0, 6)).toBeGreaterThan(retryDelayMs(attempt, policy, () => 1));
+    expect(retryDelayMs(9, policy, () => 1, 6)).toBe(60_000);
+  });
 });
 
 describe('error classification', () => {
   it('retries network errors and timeouts, not bad input or unknown errors', () => {
     expect(classifyError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toEqual({ transient: true, code: 'NETWORK', message: 'network error (ECONNRESET)' });
     expect(classifyError(new DOMException('timed out', 'TimeoutError'))).toMatchObject({ transient: true, code: 'TIMEOUT' });
-    expect(classifyError(new TransientError('IMAP_BUSY', 'server busy'))).toEqual({ transient: true, code: 'IMAP_BUSY', message: 'server busy' });
+    expect(classifyError(new TransientError('IMAP_BUSY', 'server busy'))).toEqual({ transient: true, code: 'IMAP_BUSY', message: 'server busy', backoffFactor: 1 });
+    expect(classifyError(new TransientError('THROTTLED', 'slow down', { backoffFactor: 6 }))).toMatchObject({ transient: true, backoffFactor: 6 });
     expect(classifyError(new PermanentError('AUTH_FAILED', 'the server refused the login'))).toMatchObject({ transient: false, code: 'AUTH_FAILED' });
   });
 
