@@ -186,8 +186,9 @@ export function useMessages(filter: ListFilter) {
   });
 }
 
-export function useMessage(id: string) {
-  return useQuery({ queryKey: messageKey(id), queryFn: () => get<MessageDetail>(`/api/messages/${id}`) });
+/** One message; `enabled: false` stops re-reading it (while it is being deleted: it would answer 404). */
+export function useMessage(id: string, enabled = true) {
+  return useQuery({ queryKey: messageKey(id), enabled, queryFn: () => get<MessageDetail>(`/api/messages/${id}`) });
 }
 
 export function useThread(threadId: string | null | undefined) {
@@ -236,12 +237,6 @@ export function useMessageAction() {
       const body = { action, ...(folderId ? { folderId } : {}), ...(action === 'delete' ? { confirm: true } : {}) };
       return ids.length === 1 ? post<unknown>(`/api/messages/${ids[0]}/actions`, body) : post<unknown>('/api/messages/actions', { ids, ...body });
     },
-    onSettled: (_data, _error, { ids, action }) => {
-      if (action !== 'delete') return refreshMail(client);
-      // A deleted message is gone: drop it rather than re-read it (a 404) while its view closes.
-      for (const id of ids) client.removeQueries({ queryKey: messageKey(id), exact: true });
-      void client.invalidateQueries({ queryKey: DASHBOARD_KEY });
-      void client.invalidateQueries({ queryKey: MESSAGES_KEY });
-    },
+    onSettled: () => refreshMail(client),
   });
 }

@@ -181,15 +181,16 @@ function Analysis({ m }: { m: MessageDetail }) {
   );
 }
 
-function Actions({ m }: { m: MessageDetail }) {
+function Actions({ m, onDeleting }: { m: MessageDetail; onDeleting: (busy: boolean) => void }) {
   const { t } = useI18n();
   const action = useMessageAction();
   const folders = useAccountFolders(m.accountId);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const run = (a: MessageAction, folderId?: string) => {
-    // The view closes before the list is re-read, so nothing asks for the deleted message again.
-    if (a === 'delete') action.mutate({ ids: [m.id], action: a }, { onSuccess: () => navigate('/messages') });
-    else action.mutate({ ids: [m.id], action: a, folderId });
+    if (a === 'delete') {
+      onDeleting(true);
+      action.mutate({ ids: [m.id], action: a }, { onSuccess: () => navigate('/messages'), onError: () => onDeleting(false) });
+    } else action.mutate({ ids: [m.id], action: a, folderId });
   };
   useKeyHandlers({
     done: () => run(m.done ? 'undone' : 'done'),
@@ -269,7 +270,9 @@ function Thread({ m }: { m: MessageDetail }) {
 
 export function MessageViewPage({ id }: { id: string }) {
   const { t, formatTime } = useI18n();
-  const message = useMessage(id);
+  // Once a delete is sent the message is not re-read (it would answer 404); a failed delete re-enables it.
+  const [deleting, setDeleting] = useState(false);
+  const message = useMessage(id, !deleting);
   const m = message.data;
   if (!m) {
     return <Page title={t('view.title')}>{message.isPending ? <Loading /> : <ErrorNote error={message.error} />}</Page>;
@@ -294,7 +297,7 @@ export function MessageViewPage({ id }: { id: string }) {
         <dt>{t('view.date')}</dt>
         <dd>{formatTime(m.date)}</dd>
       </dl>
-      <Actions m={m} />
+      <Actions m={m} onDeleting={setDeleting} />
       <Analysis m={m} />
       {m.calendar ? <CalendarCard cal={m.calendar} /> : null}
       <Body m={m} />
