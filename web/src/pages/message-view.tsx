@@ -257,7 +257,7 @@ function Thread({ m }: { m: MessageDetail }) {
   if (others.length === 0) return null;
   return (
     <Section title={t('view.thread')}>
-      <ul className="msg-list">
+      <ul className="msg-list" data-testid="thread">
         {thread.data!.map((x) => (
           <li key={x.id} className={x.id === m.id ? 'msg-row focused' : 'msg-row'}>
             <MessageLine m={x} />
