@@ -183,19 +183,8 @@ export async function recountThreads(ex: Executor, userId: string, threadIds: re
   }
 }
 
-/** Ids of the thread's messages that still have a server copy, oldest first; null when the thread is not the user's. */
-export async function threadMessageIds(ex: Executor, userId: string, threadId: string): Promise<string[] | null> {
-  const thread = await ex.selectFrom('threads').select('id').where('user_id', '=', userId).where('id', '=', threadId).executeTakeFirst();
-  if (!thread) return null;
-  const rows = await ex
-    .selectFrom('messages')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('thread_id', '=', threadId)
-    .where('copy_count', '>', 0)
-    .orderBy('date')
-    .orderBy('id')
-    .limit(1000)
-    .execute();
-  return rows.map((r) => r.id);
+/** The thread's size and last date, or null when it is not the user's. */
+export async function findThread(ex: Executor, userId: string, threadId: string): Promise<{ id: string; message_count: number; last_date: number } | null> {
+  const row = await ex.selectFrom('threads').select(['id', 'message_count', 'last_date']).where('user_id', '=', userId).where('id', '=', threadId).executeTakeFirst();
+  return row ?? null;
 }
