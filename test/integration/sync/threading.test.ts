@@ -1,4 +1,5 @@
 import { beforeEach, expect, it } from 'vitest';
+import { threadKeysSyncRuns } from '../../../src/db/migrations/0013-thread-keys-sync-runs.js';
 import { prepareBatch } from '../../../src/services/sync/message-prepare.js';
 import { storeBatch } from '../../../src/services/sync/message-store.js';
 import { describeEachDialect } from '../../support/db.js';
@@ -128,6 +129,19 @@ describeEachDialect('threads across syncs', (ctx) => {
     expect(await threadOf('e@x')).not.toBe(a);
     // b and c: same subject, Alice and me both took part in b → c joins b's thread.
     expect(await threadOf('c@x')).toBe(await threadOf('b@x'));
+  });
+
+  it('migration 0013 seeds the index of threads stored before it, so later replies still find them', async () => {
+    remember(await sync('INBOX', [{ id: 'old-a@x', from: BOB, to: ME, subject: 'Alt', day: 0 }]));
+    remember(await sync('INBOX', [{ id: 'old-b@x', from: ME, to: BOB, subject: 'Re: Alt', day: 1, inReplyTo: 'old-a@x' }]));
+    const t = await threadOf('old-a@x');
+    // As if the store had been written before 0013: the index is rebuilt from the stored hashes only.
+    await threadKeysSyncRuns.down(ctx.db as never, ctx.dialect);
+    await threadKeysSyncRuns.up(ctx.db as never, ctx.dialect);
+    const refs = await ctx.db.selectFrom('thread_keys').select('kind').where('user_id', '=', fx.userId).where('thread_id', '=', t!).execute();
+    expect(refs.map((r) => r.kind)).toEqual(['ref', 'ref']);
+    remember(await sync('INBOX', [{ id: 'old-c@x', from: BOB, to: ME, subject: 'Re: Alt', day: 2, inReplyTo: 'old-b@x' }]));
+    expect(await threadOf('old-c@x')).toBe(t);
   });
 
   it('keeps no plaintext Message-IDs, subjects or addresses in the thread index', async () => {
