@@ -115,20 +115,21 @@ describeEachDialect('threads across syncs', (ctx) => {
 
   it('does not join by subject without participant overlap, or more than 30 days apart', async () => {
     remember(await sync('INBOX', [{ id: 'a@x', from: BOB, to: ME, subject: 'Rechnung 42', day: 0 }]));
-    // Same subject, but Alice never took part: not the same conversation, although "me" is in both.
-    remember(await sync('INBOX', [{ id: 'b@x', from: ALICE, to: ME, subject: 'Re: Rechnung 42', day: 2 }]));
-    // My reply to Alice with that subject: sender (me) took part, but Alice did not.
+    // My message to Alice with that subject: I (the sender) took part in Bob's thread, Alice did not.
     remember(await sync('Sent', [{ id: 'c@x', from: ME, to: ALICE, subject: 'Re: Rechnung 42', day: 2 }]));
+    // Alice with that subject: she never took part in Bob's thread, although "me" is in both.
+    remember(await sync('INBOX', [{ id: 'b@x', from: ALICE, to: ME, subject: 'Re: Rechnung 42', day: 3 }]));
     // Bob again, but 45 days later.
     remember(await sync('INBOX', [{ id: 'd@x', from: BOB, to: ME, subject: 'Re: Rechnung 42', day: 45 }]));
     // A message that is not a reply never joins by subject.
     remember(await sync('INBOX', [{ id: 'e@x', from: BOB, to: ME, subject: 'Rechnung 42', day: 1 }]));
     const a = await threadOf('a@x');
+    expect(await threadOf('c@x')).not.toBe(a);
     expect(await threadOf('b@x')).not.toBe(a);
     expect(await threadOf('d@x')).not.toBe(a);
     expect(await threadOf('e@x')).not.toBe(a);
-    // b and c: same subject, Alice and me both took part in b → c joins b's thread.
-    expect(await threadOf('c@x')).toBe(await threadOf('b@x'));
+    // Alice's answer joins my message to her: both of its sides took part there.
+    expect(await threadOf('b@x')).toBe(await threadOf('c@x'));
   });
 
   it('migration 0013 seeds the index of threads stored before it, so later replies still find them', async () => {
