@@ -1,3 +1,4 @@
+import { normaliseAddress } from '../../ai/builtin/senders.js';
 import type { UserCipher } from '../../crypto/crypto.js';
 
 /** Keyed-hash purposes and sealing contexts of the mail store (see the column registry). */
@@ -23,9 +24,9 @@ export function normaliseMessageId(id: string): string {
   return id.trim().replace(/^<|>$/g, '').toLowerCase();
 }
 
-/** Keyed hash of a participant's address (lower-cased), for the subject fallback of threading. */
+/** Keyed hash of a participant's address (normalised as everywhere), for the subject fallback of threading. */
 export function participantHash(cipher: Pick<UserCipher, 'lookupHash'>, address: string): Buffer {
-  return cipher.lookupHash(PARTICIPANT_PURPOSE, address.trim().toLowerCase());
+  return cipher.lookupHash(PARTICIPANT_PURPOSE, normaliseAddress(address));
 }
 
 export function messageIdHash(cipher: Pick<UserCipher, 'lookupHash'>, id: string): Buffer {

@@ -1,4 +1,5 @@
 import type { Insertable } from 'kysely';
+import { normaliseAddress } from '../../ai/builtin/senders.js';
 import type { UserCipher } from '../../crypto/crypto.js';
 import type { AttachmentsTable, MessagesTable } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
@@ -185,7 +186,7 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
       subjectHash: threadSubject(h.subject) === '' ? null : cipher.lookupHash(THREAD_SUBJECT_PURPOSE, threadSubject(h.subject)),
       isReply: isReplySubject(h.subject),
       senderHash: h.from?.address ? participantHash(cipher, h.from.address) : null,
-      recipientHashes: [...new Set([...h.to, ...h.cc].flatMap((a) => (a.address ? [a.address.trim().toLowerCase()] : [])))].slice(0, 50).map((a) => participantHash(cipher, a)),
+      recipientHashes: [...new Set([...h.to, ...h.cc].flatMap((a) => (a.address ? [normaliseAddress(a.address)] : [])))].slice(0, 50).map((a) => participantHash(cipher, a)),
     },
     row: {
       id,
