@@ -232,7 +232,10 @@ export function parseInvitation(content: string, method: string | null = null): 
   const duration = get('DURATION')?.value;
   if (!end && start?.at && duration) {
     const ms = durationMs(duration);
-    if (ms !== null) end = { ...start, at: new Date(Date.parse(start.at) + ms).toISOString(), date: start.allDay ? new Date(Date.parse(start.at) + ms).toISOString().slice(0, 10) : null };
+    if (ms !== null) {
+      const at = new Date(Date.parse(start.at) + ms).toISOString();
+      end = { ...start, at, date: start.allDay ? at.slice(0, 10) : null };
+    }
   }
   const attendees = event
     .filter((p) => p.name === 'ATTENDEE')
