@@ -63,9 +63,9 @@ export async function threadBySubjectAndParticipants(
   return row?.id ?? null;
 }
 
-/** Records keys for a thread: new ones are inserted, known ones widen their date range. */
-export async function addThreadKeys(ex: Executor, userId: string, threadId: string, keys: readonly ThreadKey[], date: number): Promise<void> {
-  await mergeKeyRows(ex, userId, threadId, keys.map((k) => ({ kind: k.kind, key_hash: k.hash, first_date: date, last_date: date })));
+/** Records keys for a thread: new ones are inserted, known ones widen their date range. `newThread` skips the look-up. */
+export async function addThreadKeys(ex: Executor, userId: string, threadId: string, keys: readonly ThreadKey[], date: number, newThread = false): Promise<void> {
+  await mergeKeyRows(ex, userId, threadId, keys.map((k) => ({ kind: k.kind, key_hash: k.hash, first_date: date, last_date: date })), newThread);
 }
 
 interface KeyRow {
@@ -75,7 +75,7 @@ interface KeyRow {
   last_date: number;
 }
 
-async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows: readonly KeyRow[]): Promise<void> {
+async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows: readonly KeyRow[], newThread = false): Promise<void> {
   const wanted = new Map<string, KeyRow>();
   for (const r of rows) {
     const id = `${r.kind}:${r.key_hash.toString('hex')}`;
@@ -85,7 +85,7 @@ async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows
   if (wanted.size === 0) return;
   const all = [...wanted.values()];
   const existing = new Map<string, { first_date: number; last_date: number }>();
-  for (let i = 0; i < all.length; i += CHUNK) {
+  for (let i = 0; !newThread && i < all.length; i += CHUNK) {
     const found = await ex
       .selectFrom('thread_keys')
       .select(['kind', 'key_hash', 'first_date', 'last_date'])
