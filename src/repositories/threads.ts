@@ -117,6 +117,8 @@ async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows
     await ex
       .insertInto('thread_keys')
       .values(fresh.slice(i, i + 200).map((r) => ({ user_id: userId, thread_id: threadId, ...r })))
+      // Another account of the user syncing at the same time may have added the key meanwhile.
+      .onConflict((oc) => oc.doNothing())
       .execute();
   }
 }
