@@ -20,6 +20,7 @@ const listQuery = z.object({
   colour: z.enum(['red', 'yellow', 'green']).optional(),
   category: z.enum(CATEGORIES).optional(),
   tag: z.string().uuid().optional(),
+  calendar: z.enum(['1', 'true']).optional(),
 });
 const dashboardQuery = z.object({ account: z.string().uuid().optional() });
 const level = z.union([z.literal(1), z.literal(2), z.literal(3)]);
@@ -60,6 +61,7 @@ export function toSummary(m: MessageSummary) {
     tags: m.tags,
     pendingSync: m.pendingSync,
     syncError: m.syncError,
+    hasCalendar: m.isCalendar,
     analysis: m.analysis,
   };
 }
@@ -94,8 +96,15 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       colour: q.colour,
       category: q.category,
       tagId: q.tag,
+      calendar: q.calendar !== undefined,
     });
     return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
+  });
+
+  app.get('/threads/:id', async (req) => {
+    const { id } = parseInput(idParams, req.params);
+    const thread = await reader.getThread(viewerOf(req).id, id);
+    return { id: thread.id, items: thread.messages.map(toSummary) };
   });
 
   app.get('/messages/:id', async (req) => {
