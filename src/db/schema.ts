@@ -25,6 +25,8 @@ export interface Database {
   accounts: AccountsTable;
   folders: FoldersTable;
   threads: ThreadsTable;
+  thread_keys: ThreadKeysTable;
+  sync_runs: SyncRunsTable;
   messages: MessagesTable;
   message_copies: MessageCopiesTable;
   message_chunks: MessageChunksTable;
@@ -288,6 +290,30 @@ export interface ThreadsTable {
   message_count: number;
   created_at: number;
   updated_at: number;
+}
+
+/** The keyed hashes that tie messages to a thread (0013). */
+export interface ThreadKeysTable {
+  user_id: string;
+  thread_id: string;
+  /** 'ref': keyed HMAC (message.id.v1) of a Message-ID; 'addr': keyed HMAC (thread.participant.v1) of an address. */
+  kind: 'ref' | 'addr';
+  key_hash: Buffer;
+  first_date: number;
+  last_date: number;
+}
+
+/** One sync run of an account (0013); the last few are kept. */
+export interface SyncRunsTable {
+  id: string;
+  user_id: string;
+  account_id: string;
+  started_at: number;
+  finished_at: number;
+  outcome: 'ok' | 'partial' | 'failed';
+  error_code: string | null;
+  /** JSON array of per-folder records (ids, strategy codes, counts, durations, error codes). */
+  folders: string;
 }
 
 export interface MessagesTable {

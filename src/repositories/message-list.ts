@@ -29,6 +29,8 @@ export interface ListFilter {
   tagId?: string;
   /** Only these ids (the dashboard's top messages). */
   ids?: readonly string[];
+  /** Only messages of this thread. */
+  threadId?: string;
 }
 
 const SUMMARY_COLUMNS = [
@@ -87,6 +89,7 @@ export async function listMessageRows(ex: Executor, userId: string, filter: List
       exists(selectFrom('message_tags as t').select('t.tag_id').where('t.user_id', '=', userId).whereRef('t.message_id', '=', 'messages.id').where('t.tag_id', '=', tagId)),
     );
   }
+  if (filter.threadId) q = q.where('thread_id', '=', filter.threadId);
   if (filter.ids) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids.slice(0, 500) : ['00000000-0000-0000-0000-000000000000']);
   if (filter.sort === 'score') {
     // Unanalysed messages (no score) sort after every scored one.

@@ -1,10 +1,9 @@
 import type { Insertable, Selectable } from 'kysely';
-import type { Executor, MessagesTable, ThreadsTable } from '../db/schema.js';
+import type { Executor, MessagesTable } from '../db/schema.js';
 
-/** Logical messages and threads. Every query is scoped by user id. */
+/** Logical messages (threads: threads.ts). Every query is scoped by user id. */
 
 export type MessageRow = Selectable<MessagesTable>;
-export type ThreadRow = Selectable<ThreadsTable>;
 
 export interface IdentityCandidate {
   id: string;
@@ -104,73 +103,4 @@ export async function expiredOrphans(ex: Executor, userId: string, since: number
 
 export async function deleteMessages(ex: Executor, userId: string, ids: readonly string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += 500) await ex.deleteFrom('messages').where('user_id', '=', userId).where('id', 'in', ids.slice(i, i + 500)).execute();
-}
-
-// Threads
-
-export async function insertThread(ex: Executor, row: Insertable<ThreadsTable>): Promise<void> {
-  await ex.insertInto('threads').values(row).execute();
-}
-
-/** The thread of any existing message whose Message-ID hash is one of these. */
-export async function threadOfMessageIds(ex: Executor, userId: string, idHashes: readonly Buffer[]): Promise<string | null> {
-  if (idHashes.length === 0) return null;
-  const row = await ex
-    .selectFrom('messages')
-    .select('thread_id')
-    .where('user_id', '=', userId)
-    .where('message_id_hash', 'in', idHashes.slice(0, 500))
-    .where('thread_id', 'is not', null)
-    .orderBy('date')
-    .executeTakeFirst();
-  return row?.thread_id ?? null;
-}
-
-export async function threadByRoots(ex: Executor, userId: string, rootHashes: readonly Buffer[]): Promise<string | null> {
-  if (rootHashes.length === 0) return null;
-  const row = await ex
-    .selectFrom('threads')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('root_hash', 'in', rootHashes.slice(0, 500))
-    .orderBy('created_at')
-    .executeTakeFirst();
-  return row?.id ?? null;
-}
-
-export async function threadBySubject(ex: Executor, userId: string, subjectHash: Buffer, since: number): Promise<string | null> {
-  const row = await ex
-    .selectFrom('threads')
-    .select('id')
-    .where('user_id', '=', userId)
-    .where('subject_hash', '=', subjectHash)
-    .where('last_date', '>=', since)
-    .orderBy('last_date', 'desc')
-    .executeTakeFirst();
-  return row?.id ?? null;
-}
-
-/** Counts one more message in the thread and moves its last date forward. */
-export async function addToThread(ex: Executor, userId: string, threadId: string, date: number, now: number): Promise<void> {
-  const t = await ex.selectFrom('threads').select(['last_date']).where('user_id', '=', userId).where('id', '=', threadId).executeTakeFirstOrThrow();
-  await ex
-    .updateTable('threads')
-    .set((eb) => ({ message_count: eb('message_count', '+', 1), last_date: Math.max(t.last_date, date), updated_at: now }))
-    .where('user_id', '=', userId)
-    .where('id', '=', threadId)
-    .execute();
-}
-
-/** Recounts threads after messages were deleted; threads left empty go too. */
-export async function recountThreads(ex: Executor, userId: string, threadIds: readonly string[], now: number): Promise<void> {
-  for (const id of new Set(threadIds)) {
-    const { n } = await ex
-      .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('user_id', '=', userId)
-      .where('thread_id', '=', id)
-      .executeTakeFirstOrThrow();
-    if (Number(n) === 0) await ex.deleteFrom('threads').where('user_id', '=', userId).where('id', '=', id).execute();
-    else await ex.updateTable('threads').set({ message_count: Number(n), updated_at: now }).where('user_id', '=', userId).where('id', '=', id).execute();
-  }
 }

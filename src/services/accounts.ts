@@ -16,6 +16,7 @@ import { presets } from '../mail/presets.js';
 import { accountPurgeSteps } from '../repositories/account-purge.js';
 import { accountsRepository, type AccountRow } from '../repositories/accounts.js';
 import { foldersRepository } from '../repositories/folders.js';
+import { recentSyncRuns, type FolderRunRecord } from '../repositories/sync-runs.js';
 import type { RateRule, Throttle } from './auth/throttle.js';
 import {
   defaults,
@@ -57,6 +58,15 @@ const defaultOptions: AccountsOptions = {
     perUser: { bucket: 'account-test-user', limit: 20, windowMs: 10 * 60_000 },
   },
 };
+
+/** The last sync run as the account view shows it; `path` is null for a folder deleted since. */
+export interface LastRunView {
+  startedAt: number;
+  finishedAt: number;
+  outcome: 'ok' | 'partial' | 'failed';
+  errorCode: string | null;
+  folders: Array<FolderRunRecord & { path: string | null }>;
+}
 
 export interface AccountsServiceDeps {
   db: Kysely<Database>;
@@ -160,9 +170,23 @@ export function createAccountsService(deps: AccountsServiceDeps) {
       return (await accountsRepository.listForUser(db, userId)).map((row) => view(cipher, row));
     },
 
-    async get(userId: string, accountId: string): Promise<AccountView> {
+    /** The account with the record of its last sync run (folder paths opened from the folders table). */
+    async get(userId: string, accountId: string): Promise<AccountView & { lastRun: LastRunView | null }> {
       const row = await owned(userId, accountId);
-      return view(await deps.crypto.forUser(userId), row);
+      const cipher = await deps.crypto.forUser(userId);
+      const [run] = await recentSyncRuns(db, userId, accountId, 1);
+      if (!run) return { ...view(cipher, row), lastRun: null };
+      const paths = new Map((await foldersRepository.listForAccount(db, userId, accountId)).map((f) => [f.id, cipher.openText(FOLDER_PATH_CONTEXT, f.id, f.path)]));
+      return {
+        ...view(cipher, row),
+        lastRun: {
+          startedAt: run.startedAt,
+          finishedAt: run.finishedAt,
+          outcome: run.outcome,
+          errorCode: run.errorCode,
+          folders: run.folders.map((f) => ({ ...f, path: paths.get(f.folderId) ?? null })),
+        },
+      };
     },
 
     /** Never throws for a failed connection: the answer names the stage. */

@@ -21,6 +21,7 @@ export interface IsolationFixture {
   tagIdA: string;
   vipSenderIdA: string;
   ownDomainIdA: string;
+  threadIdA: string;
 }
 
 export interface RouteCase {
@@ -78,6 +79,7 @@ export const routeCases: Record<string, RouteCase> = {
 
   'GET /api/messages': { kind: 'owned', isList: true },
   'GET /api/messages/:id': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}` }) },
+  'GET /api/threads/:id': { kind: 'owned', build: (f) => ({ url: `/api/threads/${f.threadIdA}` }) },
   'GET /api/dashboard': { kind: 'self' },
   'POST /api/messages/:id/correction': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/correction`, body: { urgency: 3 } }) },
   'GET /api/messages/:id/render': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/render?images=1` }) },

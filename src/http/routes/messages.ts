@@ -85,6 +85,7 @@ export function toSummary(m: MessageSummary) {
     tags: m.tags,
     pendingSync: m.pendingSync,
     syncError: m.syncError,
+    hasCalendar: m.isCalendar,
     analysis: m.analysis,
   };
 }
@@ -132,6 +133,12 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       tagId: q.tag,
     });
     return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
+  });
+
+  app.get('/threads/:id', async (req) => {
+    const { id } = parseInput(idParams, req.params);
+    const thread = await reader.getThread(viewerOf(req).id, id);
+    return { id: thread.id, items: thread.messages.map(toSummary) };
   });
 
   app.get('/messages/:id', async (req) => {

@@ -1,6 +1,7 @@
 import type { Crypto, UserCipher } from '../../crypto/crypto.js';
 import type { Executor } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
+import { parseInvitation, type CalendarInvite } from '../../mail/mime/icalendar.js';
 import type { MailAddress, ParsedCalendar } from '../../mail/mime/parse.js';
 import { findAttachment, listAttachments, readAttachmentChunk, readMessageChunk } from '../../repositories/message-content.js';
 import { copiesOfMessage } from '../../repositories/message-copies.js';
@@ -8,6 +9,7 @@ import { folderIdsOf, listMessageRows } from '../../repositories/message-list.js
 import { findMessage } from '../../repositories/messages.js';
 import { syncStateOf } from '../../repositories/pending-operations.js';
 import { syncErrorOf } from '../writeback/sync-errors.js';
+import { findThread } from '../../repositories/threads.js';
 import { CONTEXT } from '../sync/message-identity.js';
 import { tagRefsOf, type TagRef } from '../tag-refs.js';
 
@@ -16,6 +18,12 @@ import { tagRefsOf, type TagRef } from '../tag-refs.js';
 export class MessageNotFoundError extends AppError {
   constructor() {
     super('MESSAGE_NOT_FOUND', 'message not found', 404);
+  }
+}
+
+export class ThreadNotFoundError extends AppError {
+  constructor() {
+    super('THREAD_NOT_FOUND', 'thread not found', 404);
   }
 }
 
@@ -105,7 +113,8 @@ export interface MessageDetail extends Omit<MessageSummary, 'subject' | 'from' |
   text: string | null;
   /** As received: sanitise before rendering. */
   html: string | null;
-  calendar: ParsedCalendar | null;
+  /** The invitation of the message's text/calendar part, read from the stored part. */
+  calendar: CalendarInvite | null;
   attachments: AttachmentInfo[];
   copies: Array<{ accountId: string; folderId: string; uidvalidity: number; uid: number; flags: string[] }>;
   parseWarnings: string[];
@@ -137,6 +146,12 @@ export interface ListOptions {
   ids?: readonly string[];
 }
 
+export interface ThreadView {
+  id: string;
+  /** The thread's messages that are still on the server, oldest first. */
+  messages: MessageSummary[];
+}
+
 export interface MessageReaderDeps {
   db: Executor;
   crypto: Pick<Crypto, 'forUser'>;
@@ -160,6 +175,8 @@ function decodeCursor(cursor: string, sort: 'date' | 'score'): { date: number; i
   }
   throw new InvalidCursorError();
 }
+
+const invitation = (part: ParsedCalendar) => parseInvitation(part.content, part.method);
 
 function openOptional(cipher: UserCipher, context: string, id: string, sealed: Buffer | null): string | null {
   return sealed ? cipher.openText(context, id, sealed) : null;
@@ -216,11 +233,19 @@ export function createMessageReader(deps: MessageReaderDeps) {
     });
     const page = rows.slice(0, limit);
     if (page.length === 0) return { items: [], nextCursor: null };
+    const items = await summaries(userId, page);
+    const last = page[page.length - 1]!;
+    const nextCursor = rows.length > limit ? encodeCursor(last.date, last.id, sort === 'score' ? (last.score ?? -1) : undefined) : null;
+    return { items, nextCursor };
+  }
+
+  async function summaries(userId: string, page: Awaited<ReturnType<typeof listMessageRows>>): Promise<MessageSummary[]> {
+    if (page.length === 0) return [];
     const cipher = await deps.crypto.forUser(userId);
     const folders = await folderIdsOf(db, userId, page.map((r) => r.id));
     const tags = await tagRefsOf(db, cipher, userId, page.map((r) => r.id));
     const sync = await syncStateOf(db, userId, page.map((r) => r.id));
-    const items = page.map((r): MessageSummary => {
+    return page.map((r): MessageSummary => {
       const env = openEnvelope(cipher, r.id, r.envelope);
       return {
         id: r.id,
@@ -246,9 +271,14 @@ export function createMessageReader(deps: MessageReaderDeps) {
         },
       };
     });
-    const last = page[page.length - 1]!;
-    const nextCursor = rows.length > limit ? encodeCursor(last.date, last.id, sort === 'score' ? (last.score ?? -1) : undefined) : null;
-    return { items, nextCursor };
+  }
+
+  /** A thread's messages, oldest first (at most the newest 500); 404 for a thread that is not the user's. */
+  async function getThread(userId: string, threadId: string): Promise<ThreadView> {
+    const thread = await findThread(db, userId, threadId);
+    if (!thread) throw new ThreadNotFoundError();
+    const rows = await listMessageRows(db, userId, { threadId, limit: 500 });
+    return { id: thread.id, messages: (await summaries(userId, rows)).reverse() };
   }
 
   async function getMessage(userId: string, messageId: string): Promise<MessageDetail> {
@@ -271,7 +301,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
       headers: openEnvelope(cipher, row.id, row.envelope),
       text: openOptional(cipher, CONTEXT.text, row.id, row.body_text),
       html: openOptional(cipher, CONTEXT.html, row.id, row.body_html),
-      calendar: calendar ? (JSON.parse(calendar) as ParsedCalendar) : null,
+      calendar: calendar ? invitation(JSON.parse(calendar) as ParsedCalendar) : null,
       attachments: attachments.map((a) => ({
         index: a.index,
         filename: a.filename ? cipher.openText(CONTEXT.filename, a.id, a.filename) : null,
@@ -327,7 +357,7 @@ export function createMessageReader(deps: MessageReaderDeps) {
     };
   }
 
-  return { listMessages, getMessage, openSource, openAttachment };
+  return { listMessages, getThread, getMessage, openSource, openAttachment };
 }
 
 export type MessageReader = ReturnType<typeof createMessageReader>;

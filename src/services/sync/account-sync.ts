@@ -5,6 +5,8 @@ import { PermanentError, TransientError } from '../../jobs/errors.js';
 import { connectionEndReason } from '../../mail/imap/connect.js';
 import type { Lease } from '../../jobs/leases.js';
 import type { JobProgress } from '../../jobs/types.js';
+import { newId } from '../../db/ids.js';
+import { recordSyncRun, type FolderRunRecord } from '../../repositories/sync-runs.js';
 import type { CrashHook } from './crash-points.js';
 import { syncFolder, type FolderSyncOptions, type ImapSession, type SyncStore } from './folder-sync.js';
 
@@ -104,6 +106,11 @@ export function createAccountSync(deps: AccountSyncDeps) {
 
       await setState(userId, accountId, { state: 'syncing' });
       const cipher = await deps.crypto.forUser(userId);
+      const startedAt = deps.options.now();
+      const records: FolderRunRecord[] = [];
+      // The run record is kept for the account view; failing to write it never fails the sync.
+      const record = (outcome: 'ok' | 'partial' | 'failed', errorCode: string | null) =>
+        recordSyncRun(db, userId, accountId, { id: newId(), startedAt, finishedAt: deps.options.now(), outcome, errorCode, folders: records }).catch(() => undefined);
       try {
         await deps.connections.withConnection(
           accountId,
@@ -122,6 +129,7 @@ export function createAccountSync(deps: AccountSyncDeps) {
             for (const f of folders) {
               ctx.signal.throwIfAborted();
               const folder = { userId, accountId, folderId: f.id, path: cipher.openText('folder.path.v1', f.id, f.path) };
+              const folderStart = deps.options.now();
               try {
                 const r = await syncFolder(
                   { db, store: deps.store, cipher, client, lease: ctx.lease, signal: ctx.signal, crash: deps.crash },
@@ -135,8 +143,10 @@ export function createAccountSync(deps: AccountSyncDeps) {
                 result.flagsChanged += r.flagsChanged;
                 result.removed += r.removed;
                 result.reattached += r.reattached;
+                records.push({ folderId: f.id, strategy: r.strategy, new: r.stored + r.reattached, changed: r.flagsChanged, deleted: r.removed, durationMs: deps.options.now() - folderStart, error: null });
               } catch (caught) {
                 const err = explainConnectionLoss(caught, client);
+                records.push({ folderId: f.id, strategy: 'failed', new: 0, changed: 0, deleted: 0, durationMs: deps.options.now() - folderStart, error: errorCode(err) });
                 if (isConnectionLevel(err)) throw err;
                 result.foldersFailed++;
                 await db
@@ -160,6 +170,7 @@ export function createAccountSync(deps: AccountSyncDeps) {
           last_error_message: result.foldersFailed > 0 ? `${result.foldersFailed} folder(s) could not be synced` : null,
           last_error_at: result.foldersFailed > 0 ? at : null,
         });
+        await record(result.foldersFailed > 0 ? 'partial' : 'ok', result.foldersFailed > 0 ? 'FOLDERS_FAILED' : null);
         if (result.stored > 0 && deps.onStored) await deps.onStored(userId, accountId, result.stored).catch(() => undefined);
         return result;
       } catch (err) {
@@ -177,6 +188,7 @@ export function createAccountSync(deps: AccountSyncDeps) {
                   ? 'The mail server could not be reached; retrying'
                   : 'The sync failed';
         await setState(userId, accountId, { state: kind === 'auth' ? 'auth_error' : 'error', last_error_code: code, last_error_message: message, last_error_at: at });
+        await record('failed', code);
         if (kind === 'auth') throw new PermanentError('AUTH_FAILED', message);
         if (kind === 'throttled') throw new TransientError(code, message, { backoffFactor: THROTTLE_BACKOFF_FACTOR });
         if (kind === 'transient') throw new TransientError(code, message);

@@ -88,6 +88,8 @@ export interface FolderSyncOptions {
 
 export interface FolderSyncResult {
   skipped: boolean;
+  /** What the run did, for the run record: see `strategyOf`. */
+  strategy: string;
   fetched: number;
   stored: number;
   flagsChanged: number;
@@ -160,7 +162,7 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
   const state = await readState(db, folder);
   const status = toStatus(await client.status(folder.path, { messages: true, uidNext: true, uidValidity: true, highestModseq: hasCondstore }));
   const plan: FolderPlan = planFolder(state, status, { hasCondstore, now: options.now(), flagCheckIntervalMs: options.flagCheckIntervalMs });
-  const result: FolderSyncResult = { skipped: plan.kind === 'skip', fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 };
+  const result: FolderSyncResult = { skipped: plan.kind === 'skip', strategy: strategyOf(plan), fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 };
   if (plan.kind === 'skip') return result;
 
   const fenced = <T>(fn: (trx: Transaction<Database>) => Promise<T>) =>
@@ -241,6 +243,7 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
 
     // Deletions: only when the counts say something went away.
     if (!plan.initial && needsDeletionCheck(status, state, newOnServer) && known.size > 0) {
+      if (!result.strategy.includes('expunge-check')) result.strategy += '+expunge-check';
       const onServer = new Set((await client.search({ all: true }, { uid: true })) || []);
       const gone = [...known].filter((uid) => !onServer.has(uid));
       if (gone.length) result.removed = await fenced((trx) => store.removeCopies(trx, folder, uidvalidity, gone));
@@ -273,6 +276,23 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
     // (RFC 3501 says not to use it so), and the next sync starts with STATUS on this very folder.
     await client.mailboxClose().catch(() => false);
   }
+}
+
+/**
+ * The plan as one word for the run record: 'skip', 'initial' (first sync), 'reseed' (UIDVALIDITY
+ * changed), or the parts of an incremental run joined by '+': 'new' (UIDs from the stored UIDNEXT),
+ * 'changedsince' (CONDSTORE flag changes), 'flags-pass' (all flags, without CONDSTORE),
+ * 'expunge-check' (the count says something went away: UIDs compared with the server's).
+ */
+export function strategyOf(plan: FolderPlan): string {
+  if (plan.kind === 'skip') return 'skip';
+  if (plan.reseed) return 'reseed';
+  if (plan.initial) return 'initial';
+  const parts: string[] = [];
+  if (plan.fetchNewFrom !== null) parts.push('new');
+  if (plan.flags === 'changed-since') parts.push('changedsince');
+  if (plan.flags === 'all') parts.push('flags-pass');
+  return parts.join('+') || 'expunge-check';
 }
 
 const META_CHUNK = 500;

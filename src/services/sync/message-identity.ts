@@ -1,9 +1,11 @@
+import { normaliseAddress } from '../../ai/builtin/senders.js';
 import type { UserCipher } from '../../crypto/crypto.js';
 
 /** Keyed-hash purposes and sealing contexts of the mail store (see the column registry). */
 export const MESSAGE_ID_PURPOSE = 'message.id.v1';
 export const ENVELOPE_PURPOSE = 'message.envelope_match.v1';
 export const THREAD_SUBJECT_PURPOSE = 'thread.subject.v1';
+export const PARTICIPANT_PURPOSE = 'thread.participant.v1';
 
 export const CONTEXT = {
   envelope: 'message.envelope.v1',
@@ -20,6 +22,11 @@ export const CONTEXT = {
 /** Message-IDs compare case-insensitively here: clients re-case domains, and a collision needs a near-identical id anyway. */
 export function normaliseMessageId(id: string): string {
   return id.trim().replace(/^<|>$/g, '').toLowerCase();
+}
+
+/** Keyed hash of a participant's address (normalised as everywhere), for the subject fallback of threading. */
+export function participantHash(cipher: Pick<UserCipher, 'lookupHash'>, address: string): Buffer {
+  return cipher.lookupHash(PARTICIPANT_PURPOSE, normaliseAddress(address));
 }
 
 export function messageIdHash(cipher: Pick<UserCipher, 'lookupHash'>, id: string): Buffer {

@@ -1,9 +1,10 @@
 import type { Insertable } from 'kysely';
+import { normaliseAddress } from '../../ai/builtin/senders.js';
 import type { UserCipher } from '../../crypto/crypto.js';
 import type { AttachmentsTable, MessagesTable } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from '../../mail/mime/parse.js';
-import { CONTEXT, envelopeHash, flagsText, isReplySubject, messageIdHash, THREAD_SUBJECT_PURPOSE, threadSubject } from './message-identity.js';
+import { CONTEXT, envelopeHash, flagsText, isReplySubject, messageIdHash, participantHash, THREAD_SUBJECT_PURPOSE, threadSubject } from './message-identity.js';
 
 /**
  * The slow half of storing a batch: parse, hash and seal every message, touching no database.
@@ -44,6 +45,9 @@ export interface ThreadingKeys {
   /** Null for an empty subject, which never groups messages. */
   subjectHash: Buffer | null;
   isReply: boolean;
+  /** Keyed hashes of the From address and of the To/Cc addresses (at most 50), for the subject fallback. */
+  senderHash: Buffer | null;
+  recipientHashes: Buffer[];
 }
 
 export interface PreparedAttachment {
@@ -181,6 +185,8 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
       rootHash,
       subjectHash: threadSubject(h.subject) === '' ? null : cipher.lookupHash(THREAD_SUBJECT_PURPOSE, threadSubject(h.subject)),
       isReply: isReplySubject(h.subject),
+      senderHash: h.from?.address ? participantHash(cipher, h.from.address) : null,
+      recipientHashes: [...new Set([...h.to, ...h.cc].flatMap((a) => (a.address ? [normaliseAddress(a.address)] : [])))].slice(0, 50).map((a) => participantHash(cipher, a)),
     },
     row: {
       id,

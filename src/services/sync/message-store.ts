@@ -16,8 +16,9 @@ import {
   updateCopyFlags,
   type CopyRow,
 } from '../../repositories/message-copies.js';
-import { deleteMessages, expiredOrphans, findByIdentity, insertMessage, presentIdentities, recountThreads, refreshMessageState } from '../../repositories/messages.js';
+import { deleteMessages, expiredOrphans, findByIdentity, insertMessage, presentIdentities, refreshMessageState } from '../../repositories/messages.js';
 import { copiesWithPendingMove, pendingFlagsOf } from '../../repositories/pending-operations.js';
+import { recountThreads } from '../../repositories/threads.js';
 import { flagsText } from './message-identity.js';
 import type { PreparedBatch, PreparedMessage } from './message-prepare.js';
 import { assignThread } from './threading.js';

@@ -71,7 +71,7 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
     const folderIdA = ((await a.get(`/api/accounts/${accountIdA}/folders`)).json() as { id: string; role: string }[])[0]!.id;
     await createTestSync({ db: ctx.db, crypto: built.crypto, accounts: built.accounts }).run(alice.id, accountIdA);
     const withAttachment = await ctx.db.selectFrom('messages').select('id').where('user_id', '=', alice.id).where('has_attachments', '=', 1).executeTakeFirstOrThrow();
-    const anyMessage = await ctx.db.selectFrom('messages').select('id').where('user_id', '=', alice.id).executeTakeFirstOrThrow();
+    const anyMessage = await ctx.db.selectFrom('messages').select(['id', 'thread_id']).where('user_id', '=', alice.id).executeTakeFirstOrThrow();
     const tag = await a.post('/api/tags', { name: 'Projekt A' });
     expect(tag.statusCode, tag.body).toBe(201);
     expect((await a.post(`/api/messages/${anyMessage.id}/tags`, { tagId: tag.json().id })).statusCode).toBe(200);
@@ -90,6 +90,7 @@ describeEachDialect('per-user isolation on every route', (ctx) => {
       tagIdA: tag.json().id,
       vipSenderIdA: vip.json().id,
       ownDomainIdA: domain.json().id,
+      threadIdA: anyMessage.thread_id!,
     };
   });
   afterAll(async () => app?.close());

@@ -1,0 +1,192 @@
+import type { Insertable } from 'kysely';
+import type { Executor, ThreadsTable } from '../db/schema.js';
+
+/** Threads and the keyed hashes that tie messages to them. Every query is scoped by user id. */
+
+export interface ThreadKey {
+  kind: 'ref' | 'addr';
+  hash: Buffer;
+}
+
+const CHUNK = 500;
+
+export async function insertThread(ex: Executor, row: Insertable<ThreadsTable>): Promise<void> {
+  await ex.insertInto('threads').values(row).execute();
+}
+
+/** The threads that hold any of these Message-ID hashes (as a message's own id or a reference), oldest first. */
+export async function threadsByRefs(ex: Executor, userId: string, refHashes: readonly Buffer[]): Promise<string[]> {
+  const found = new Map<string, { created_at: number }>();
+  for (let i = 0; i < refHashes.length; i += CHUNK) {
+    const rows = await ex
+      .selectFrom('thread_keys as k')
+      .innerJoin('threads as t', 't.id', 'k.thread_id')
+      .select(['t.id', 't.created_at'])
+      .where('k.user_id', '=', userId)
+      .where('k.kind', '=', 'ref')
+      .where('k.key_hash', 'in', refHashes.slice(i, i + CHUNK))
+      .execute();
+    for (const r of rows) found.set(r.id, r);
+  }
+  return [...found.entries()].sort(([a, x], [b, y]) => x.created_at - y.created_at || (a < b ? -1 : 1)).map(([id]) => id);
+}
+
+/**
+ * The most recent thread with this subject in which both the sender and one of the recipients took
+ * part (as sender or recipient) within the date window. Threads the user merely received something
+ * in do not match a stranger's reply with the same subject.
+ */
+export async function threadBySubjectAndParticipants(
+  ex: Executor,
+  userId: string,
+  q: { subjectHash: Buffer; senderHash: Buffer; recipientHashes: readonly Buffer[]; from: number; to: number },
+): Promise<string | null> {
+  if (q.recipientHashes.length === 0) return null;
+  const participant = (hashes: readonly Buffer[]) =>
+    ex
+      .selectFrom('thread_keys as k')
+      .select('k.thread_id')
+      .where('k.user_id', '=', userId)
+      .where('k.kind', '=', 'addr')
+      .where('k.key_hash', 'in', hashes.slice(0, CHUNK))
+      .where('k.first_date', '<=', q.to)
+      .where('k.last_date', '>=', q.from);
+  const row = await ex
+    .selectFrom('threads as t')
+    .select('t.id')
+    .where('t.user_id', '=', userId)
+    .where('t.subject_hash', '=', q.subjectHash)
+    .where('t.id', 'in', participant([q.senderHash]))
+    .where('t.id', 'in', participant(q.recipientHashes))
+    .orderBy('t.last_date', 'desc')
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+/** Records keys for a thread: new ones are inserted, known ones widen their date range. `newThread` skips the look-up. */
+export async function addThreadKeys(ex: Executor, userId: string, threadId: string, keys: readonly ThreadKey[], date: number, newThread = false): Promise<void> {
+  await mergeKeyRows(ex, userId, threadId, keys.map((k) => ({ kind: k.kind, key_hash: k.hash, first_date: date, last_date: date })), newThread);
+}
+
+interface KeyRow {
+  kind: 'ref' | 'addr';
+  key_hash: Buffer;
+  first_date: number;
+  last_date: number;
+}
+
+async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows: readonly KeyRow[], newThread = false): Promise<void> {
+  const wanted = new Map<string, KeyRow>();
+  for (const r of rows) {
+    const id = `${r.kind}:${r.key_hash.toString('hex')}`;
+    const seen = wanted.get(id);
+    wanted.set(id, seen ? { ...seen, first_date: Math.min(seen.first_date, r.first_date), last_date: Math.max(seen.last_date, r.last_date) } : r);
+  }
+  if (wanted.size === 0) return;
+  const all = [...wanted.values()];
+  const existing = new Map<string, { first_date: number; last_date: number }>();
+  for (let i = 0; !newThread && i < all.length; i += CHUNK) {
+    const found = await ex
+      .selectFrom('thread_keys')
+      .select(['kind', 'key_hash', 'first_date', 'last_date'])
+      .where('thread_id', '=', threadId)
+      .where('user_id', '=', userId)
+      .where('key_hash', 'in', all.slice(i, i + CHUNK).map((r) => r.key_hash))
+      .execute();
+    for (const f of found) existing.set(`${f.kind}:${f.key_hash.toString('hex')}`, f);
+  }
+  const fresh: KeyRow[] = [];
+  for (const [id, r] of wanted) {
+    const e = existing.get(id);
+    if (!e) {
+      fresh.push(r);
+      continue;
+    }
+    const first = Math.min(e.first_date, r.first_date);
+    const last = Math.max(e.last_date, r.last_date);
+    if (first === Number(e.first_date) && last === Number(e.last_date)) continue;
+    await ex
+      .updateTable('thread_keys')
+      .set({ first_date: first, last_date: last })
+      .where('thread_id', '=', threadId)
+      .where('kind', '=', r.kind)
+      .where('key_hash', '=', r.key_hash)
+      .execute();
+  }
+  for (let i = 0; i < fresh.length; i += 200) {
+    await ex
+      .insertInto('thread_keys')
+      .values(fresh.slice(i, i + 200).map((r) => ({ user_id: userId, thread_id: threadId, ...r })))
+      // Another account of the user syncing at the same time may have added the key meanwhile.
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+/** Counts one more message in the thread and moves its last date forward. */
+export async function addToThread(ex: Executor, userId: string, threadId: string, date: number, now: number): Promise<void> {
+  const t = await ex.selectFrom('threads').select(['last_date']).where('user_id', '=', userId).where('id', '=', threadId).executeTakeFirstOrThrow();
+  await ex
+    .updateTable('threads')
+    .set((eb) => ({ message_count: eb('message_count', '+', 1), last_date: Math.max(Number(t.last_date), date), updated_at: now }))
+    .where('user_id', '=', userId)
+    .where('id', '=', threadId)
+    .execute();
+}
+
+/**
+ * Merges threads into `targetId`: their messages and keys move over, they are deleted, and the
+ * target is recounted. Used when a message links threads that grew apart (a parent arriving after
+ * replies that only knew of it through different references).
+ */
+export async function mergeThreads(ex: Executor, userId: string, targetId: string, otherIds: readonly string[], now: number): Promise<void> {
+  if (otherIds.length === 0) return;
+  const keys = await ex
+    .selectFrom('thread_keys')
+    .select(['kind', 'key_hash', 'first_date', 'last_date'])
+    .where('user_id', '=', userId)
+    .where('thread_id', 'in', [...otherIds])
+    .execute();
+  const others = await ex.selectFrom('threads').select(['subject_hash']).where('user_id', '=', userId).where('id', 'in', [...otherIds]).execute();
+  await ex.updateTable('messages').set({ thread_id: targetId }).where('user_id', '=', userId).where('thread_id', 'in', [...otherIds]).execute();
+  await ex.deleteFrom('threads').where('user_id', '=', userId).where('id', 'in', [...otherIds]).execute();
+  await mergeKeyRows(ex, userId, targetId, keys.map((k) => ({ ...k, first_date: Number(k.first_date), last_date: Number(k.last_date) })));
+  const stats = await ex
+    .selectFrom('messages')
+    .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('date').as('last')])
+    .where('user_id', '=', userId)
+    .where('thread_id', '=', targetId)
+    .executeTakeFirstOrThrow();
+  const target = await ex.selectFrom('threads').select(['subject_hash', 'last_date']).where('user_id', '=', userId).where('id', '=', targetId).executeTakeFirstOrThrow();
+  await ex
+    .updateTable('threads')
+    .set({
+      message_count: Number(stats.n),
+      last_date: stats.last === null ? Number(target.last_date) : Number(stats.last),
+      subject_hash: target.subject_hash ?? others.find((o) => o.subject_hash)?.subject_hash ?? null,
+      updated_at: now,
+    })
+    .where('user_id', '=', userId)
+    .where('id', '=', targetId)
+    .execute();
+}
+
+/** Recounts threads after messages were deleted; threads left empty go too (their keys with them). */
+export async function recountThreads(ex: Executor, userId: string, threadIds: readonly string[], now: number): Promise<void> {
+  for (const id of new Set(threadIds)) {
+    const { n } = await ex
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', userId)
+      .where('thread_id', '=', id)
+      .executeTakeFirstOrThrow();
+    if (Number(n) === 0) await ex.deleteFrom('threads').where('user_id', '=', userId).where('id', '=', id).execute();
+    else await ex.updateTable('threads').set({ message_count: Number(n), updated_at: now }).where('user_id', '=', userId).where('id', '=', id).execute();
+  }
+}
+
+/** The thread's size and last date, or null when it is not the user's. */
+export async function findThread(ex: Executor, userId: string, threadId: string): Promise<{ id: string; message_count: number; last_date: number } | null> {
+  const row = await ex.selectFrom('threads').select(['id', 'message_count', 'last_date']).where('user_id', '=', userId).where('id', '=', threadId).executeTakeFirst();
+  return row ?? null;
+}
