@@ -76,8 +76,6 @@ describeWithBrowser('mail pages', (b) => {
       for (const u of [1, 2, 3]) for (const i of [1, 2, 3]) out[`${u}-${i}`] = Number(await page.getByTestId(`count-${u}-${i}`).textContent());
       return out;
     };
-    /** Threads (built in parallel) answer the generic 404 until they land on this branch. */
-    const routeMissing = async (res: { status(): number; text(): Promise<string> }) => res.status() === 404 && (await res.text()).includes('No route for');
     const mailFrame = async (): Promise<Frame> => {
       const handle = await page.getByTestId('mail-frame').elementHandle();
       const frame = await handle!.contentFrame();
@@ -285,12 +283,8 @@ describeWithBrowser('mail pages', (b) => {
       await expect.poll(async () => (await context.request.get(`${server.url}/api/messages/${id}`)).status(), { timeout: 15_000 }).toBe(404);
     });
 
-    it('a message shows its thread', async (test) => {
-      const all = await allMessages();
-      const reply = all.find((m) => m.subject === 'Re: Quarterly numbers')!;
-      const probe = await context.request.get(`${server.url}/api/threads/${reply.threadId}`);
-      // TODO(threads): remove once GET /api/threads/:id is on main.
-      if (await routeMissing(probe)) return test.skip('GET /api/threads/:id has not landed yet');
+    it('a message shows its thread', async () => {
+      const reply = (await allMessages()).find((m) => m.subject === 'Re: Quarterly numbers')!;
       await page.goto(`${server.url}/messages/${reply.id}`);
       await heading(page, reply.subject);
       await page.waitForLoadState('networkidle');
@@ -301,7 +295,7 @@ describeWithBrowser('mail pages', (b) => {
       await audit(page, 'message with thread');
     });
 
-    it('an invitation shows as a card with its event, place and kind', async () => {
+    it('an invitation shows as a card with its event, place, organizer and kind', async () => {
       const invites = (await api<{ items: Summary[] }>('/api/messages?calendar=1')).items;
       expect(invites).toHaveLength(1);
       await page.goto(`${server.url}/messages/${invites[0]!.id}`);
@@ -309,6 +303,8 @@ describeWithBrowser('mail pages', (b) => {
       const card = page.getByTestId('calendar-card');
       await card.getByText('Besprechungsraum Süd').waitFor();
       expect(await card.textContent()).toContain('REQUEST');
+      const detail = await api<{ headers: { from: { name: string } } }>(`/api/messages/${invites[0]!.id}`);
+      expect(await card.textContent()).toContain(detail.headers.from.name);
       // A text-only message shows its text in the same frame.
       const text = (await api<{ text: string }>(`/api/messages/${invites[0]!.id}`)).text;
       await (await mailFrame()).getByText(text.trim().split('\n')[0]!.trim().slice(0, 40)).waitFor();
@@ -379,11 +375,7 @@ describeWithBrowser('mail pages', (b) => {
     it('logged no uncaught exceptions or CSP violations in the app', async () => {
       // The browser reports the scripts it refused to run in the sandboxed frame: that is the defence working.
       const refusedInFrame = (p: { kind: string; text: string }) => p.kind === 'console' && /Blocked script execution|sandboxed/.test(p.text);
-      // Until threads land here, the UI's calls to their route answer the generic 404.
-      const pending: RegExp[] = [];
-      if (await routeMissing(await context.request.get(`${server.url}/api/threads/00000000-0000-7000-8000-000000000000`))) pending.push(/status of 404 .*\/api\/threads\//);
-      const notYet = (p: { kind: string; text: string }) => p.kind === 'console' && pending.some((r) => r.test(p.text));
-      expect(b.problems.filter((p) => !refusedInFrame(p) && !notYet(p))).toEqual([]);
+      expect(b.problems.filter((p) => !refusedInFrame(p))).toEqual([]);
       expect(await b.cspViolations(page)).toEqual([]);
     });
   });
