@@ -119,6 +119,8 @@ describeWithBrowser('mail pages', (b) => {
     it('sync → the matrix shows the counts the API gives, live, and a cell opens the list', async () => {
       await page.goto(`${server.url}/`);
       await heading(page, 'Priority matrix');
+      // Before the first sync: an empty matrix says why.
+      await page.getByText(/^Nothing open: /).waitFor();
       const accountId = ((await api<{ items: { id: string }[] }>('/api/accounts')).items[0]!).id;
       const sync = await context.request.post(`${server.url}/api/accounts/${accountId}/sync`, { headers: { 'x-csrf-token': csrf } });
       expect(sync.status()).toBe(202);

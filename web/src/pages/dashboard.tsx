@@ -44,6 +44,12 @@ export function DashboardPage() {
       </div>
       {dashboard.isPending ? <Loading /> : null}
       <ErrorNote error={dashboard.error} />
+      {dashboard.data && total === 0 ? (
+        <p className="empty">
+          {(accounts.data?.length ?? 0) === 0 ? t('dashboard.noAccounts') : t('dashboard.nothingOpen')}{' '}
+          {(accounts.data?.length ?? 0) === 0 ? <Link to="/accounts/new">{t('dashboard.addAccount')}</Link> : null}
+        </p>
+      ) : null}
       {dashboard.data ? (
         <div className="matrix-wrap">
           <p className="matrix-axis-y">{t('dashboard.urgency')}</p>
