@@ -11,7 +11,8 @@ import { analysis } from './0010-analysis.js';
 import { pendingOperations } from './0011-pending-operations.js';
 import { tagsAndSenders } from './0012-tags-and-senders.js';
 import { llm } from './0014-llm.js';
+import { attachmentSourceRanges } from './0017-attachment-source-ranges.js';
 import type { SchemaMigration } from './types.js';
 
 /** Every migration, in order. Names sort in this order; add new ones at the end. */
-export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access, accounts, messages, folderSyncCount, analysis, pendingOperations, tagsAndSenders, llm];
+export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access, accounts, messages, folderSyncCount, analysis, pendingOperations, tagsAndSenders, llm, attachmentSourceRanges];
