@@ -165,7 +165,7 @@ export function planParse(raw: Buffer | Uint8Array | readonly Uint8Array[], opti
   const skipped: SkippedPart[] = [];
   const patches: Patch[] = [...report.patches];
   for (const leaf of candidates) {
-    const chars = base64Chars(buf, leaf.start, leaf.end);
+    const chars = leaf.base64Chars;
     if (chars % 4 === 1) continue;
     const marker = Buffer.alloc(16);
     nonce.copy(marker);
@@ -177,17 +177,7 @@ export function planParse(raw: Buffer | Uint8Array | readonly Uint8Array[], opti
 }
 
 function skippable(leaf: LeafPart): boolean {
-  return leaf.cte === 'base64' && leaf.validBase64 && !leaf.isTop && leaf.end - leaf.start >= MIN_SKIP_BYTES && !leaf.type.startsWith('text/') && !leaf.type.startsWith('message/');
-}
-
-/** Base64 alphabet characters in a range (whitespace and padding not counted). */
-function base64Chars(buf: Buffer, start: number, end: number): number {
-  let n = 0;
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 47 && c <= 57) || c === 43) n++;
-  }
-  return n;
+  return leaf.cte === 'base64' && leaf.base64Chars > 0 && !leaf.isTop && leaf.end - leaf.start >= MIN_SKIP_BYTES && !leaf.type.startsWith('text/') && !leaf.type.startsWith('message/');
 }
 
 /** Runs the decoder (postal-mime) on a planned job. Never throws. */
