@@ -319,6 +319,8 @@ export const columnRegistry: ColumnRegistry = {
     size: plaintext('attachment size, shown in lists'),
     is_inline: plaintext('inline image referenced from the HTML'),
     chunks: plaintext('how many chunks hold the content'),
+    source_seq: plaintext('first source chunk of the still-encoded body, when stored as part of the source'),
+    encoding: plaintext('transfer encoding of a body stored in the source (base64)'),
   },
   attachment_chunks: {
     user_id: plaintext(OWNER),

@@ -31,6 +31,34 @@ class TransactionalSqliteDialect extends SqliteDialect {
   }
 }
 
+/** Prepared statements kept per SQLite connection; beyond this the least recently used go. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew on SQLite. The sync writes the same few statements thousands of
+ * times, so the connection keeps prepared statements by SQL text (Kysely runs one query at a time
+ * per connection, so a cached statement is never in use twice).
+ */
+function withStatementCache(conn: SQLite.Database): { prepare(sql: string): SQLite.Statement; close(): void } {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    prepare(sql: string) {
+      let stmt = cache.get(sql);
+      if (stmt) cache.delete(sql);
+      else {
+        stmt = conn.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
+    close() {
+      cache.clear();
+      conn.close();
+    },
+  };
+}
+
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
@@ -56,7 +84,7 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.dialect === 'sqlite') {
     if (!options.sqlitePath) throw new Error('sqlitePath is required for SQLite');
     const conn = openSqlite(options.sqlitePath);
-    const db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: conn }) });
+    const db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: withStatementCache(conn) }) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   const pool = new pg.Pool({

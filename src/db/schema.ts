@@ -470,7 +470,12 @@ export interface AttachmentsTable {
   content_id: Buffer | null;
   size: number;
   is_inline: number;
+  /** Chunks holding the bytes: in attachment_chunks, or (source_seq set) in message_chunks from source_seq on. */
   chunks: number;
+  /** First source chunk of the encoded body, when the attachment is stored as part of the source. */
+  source_seq: number | null;
+  /** Transfer encoding to undo on download when stored in the source ('base64'). */
+  encoding: string | null;
 }
 
 export interface AttachmentChunksTable {

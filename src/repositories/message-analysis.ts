@@ -31,6 +31,26 @@ export async function pendingMessages(ex: Executor, userId: string, accountId: s
 }
 
 /**
+ * Up to `limit` earlier messages of the same thread as `messageId` (the newest of them, returned
+ * oldest first), with the sealed columns the analyser reads: the LLM's thread context.
+ */
+export async function earlierInThread(ex: Executor, userId: string, messageId: string, limit: number) {
+  const rows = await ex
+    .selectFrom('messages as m')
+    .innerJoin('messages as e', (j) => j.onRef('e.thread_id', '=', 'm.thread_id').onRef('e.user_id', '=', 'm.user_id'))
+    .select(['e.id', 'e.date', 'e.envelope', 'e.body_text', 'e.body_html', 'e.calendar', 'e.has_attachments'])
+    .where('m.user_id', '=', userId)
+    .where('m.id', '=', messageId)
+    .where('e.id', '!=', messageId)
+    .whereRef('e.date', '<=', 'm.date')
+    .orderBy('e.date', 'desc')
+    .orderBy('e.id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.reverse();
+}
+
+/**
  * Writes an analyser's result. With `unlessUser` the row is left alone when the user has corrected
  * it meanwhile (returns false); the status still becomes done so the message is not picked up again.
  */

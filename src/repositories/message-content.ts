@@ -1,16 +1,14 @@
 import type { Insertable, Selectable } from 'kysely';
-import type { AttachmentsTable, Executor } from '../db/schema.js';
+import type { AttachmentsTable, Executor, MessageChunksTable } from '../db/schema.js';
 
 /** Sealed chunks of raw sources and attachments. Readers fetch one chunk per query, so nothing large is ever loaded at once. */
 
 /** Rows per INSERT: well below the bind-parameter limits of both databases, and ~16 MB of chunk data at most. */
 const ROWS_PER_INSERT = 64;
 
-export async function insertMessageChunks(ex: Executor, userId: string, messageId: string, chunks: readonly Buffer[]): Promise<void> {
-  for (let i = 0; i < chunks.length; i += ROWS_PER_INSERT) {
-    const rows = chunks.slice(i, i + ROWS_PER_INSERT).map((data, k) => ({ user_id: userId, message_id: messageId, seq: i + k, data }));
-    await ex.insertInto('message_chunks').values(rows).execute();
-  }
+/** Source chunks of any number of messages, in multi-row INSERTs. */
+export async function insertMessageChunks(ex: Executor, rows: readonly Insertable<MessageChunksTable>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await ex.insertInto('message_chunks').values(rows.slice(i, i + ROWS_PER_INSERT)).execute();
 }
 
 export async function readMessageChunk(ex: Executor, userId: string, messageId: string, seq: number): Promise<Buffer | null> {
@@ -24,12 +22,12 @@ export async function readMessageChunk(ex: Executor, userId: string, messageId: 
   return row?.data ?? null;
 }
 
-export async function insertAttachment(ex: Executor, row: Insertable<AttachmentsTable>, chunks: readonly Buffer[]): Promise<void> {
-  await ex.insertInto('attachments').values(row).execute();
-  for (let i = 0; i < chunks.length; i += ROWS_PER_INSERT) {
-    const rows = chunks.slice(i, i + ROWS_PER_INSERT).map((data, k) => ({ user_id: row.user_id, attachment_id: row.id, seq: i + k, data }));
-    await ex.insertInto('attachment_chunks').values(rows).execute();
-  }
+/** Attachment rows and their chunk rows, of any number of messages, in multi-row INSERTs. */
+export async function insertAttachments(ex: Executor, attachments: readonly { row: Insertable<AttachmentsTable>; chunks: readonly Buffer[] }[]): Promise<void> {
+  const rows = attachments.map((a) => a.row);
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await ex.insertInto('attachments').values(rows.slice(i, i + ROWS_PER_INSERT)).execute();
+  const chunkRows = attachments.flatMap((a) => a.chunks.map((data, seq) => ({ user_id: a.row.user_id, attachment_id: a.row.id, seq, data })));
+  for (let i = 0; i < chunkRows.length; i += ROWS_PER_INSERT) await ex.insertInto('attachment_chunks').values(chunkRows.slice(i, i + ROWS_PER_INSERT)).execute();
 }
 
 export type AttachmentRow = Selectable<AttachmentsTable>;

@@ -92,6 +92,11 @@ export async function insertCopy(ex: Executor, row: Insertable<MessageCopiesTabl
   await ex.insertInto('message_copies').values(row).execute();
 }
 
+/** Copies in multi-row INSERTs. */
+export async function insertCopies(ex: Executor, rows: readonly Insertable<MessageCopiesTable>[]): Promise<void> {
+  for (const part of slices(rows)) if (part.length > 0) await ex.insertInto('message_copies').values(part).execute();
+}
+
 export async function updateCopyFlags(ex: Executor, userId: string, copyId: string, flags: string, modseq: number | null, now: number): Promise<void> {
   await ex.updateTable('message_copies').set({ flags, modseq, updated_at: now }).where('user_id', '=', userId).where('id', '=', copyId).execute();
 }

@@ -1,9 +1,13 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from './parse.js';
+import { joinRaw, parseMessage, runParseJob, type ParsedMessage, type ParseJob, type ParseOptions } from './parse.js';
 
-/** Parses small messages in-process and large ones on worker threads, so a 5 MB message never blocks the event loop. */
+/**
+ * Parses small messages in-process and large ones on worker threads, so a 5 MB message never blocks
+ * the event loop. "Large" is what the decoder has to read: attachment bodies it skips (see
+ * `planParse`) do not count, so most messages with big attachments parse in-process.
+ */
 export interface ParsePool {
   parse(raw: Buffer | readonly Buffer[], options?: ParseOptions): Promise<ParsedMessage>;
   /** How many parses went to a worker (for tests and metrics). */
@@ -12,7 +16,7 @@ export interface ParsePool {
 }
 
 export interface ParsePoolOptions {
-  /** Messages at or above this many bytes go to a worker. */
+  /** Decoder input at or above this many bytes goes to a worker. */
   thresholdBytes?: number;
   workers?: number;
   /** Overrides the worker script (tests). */
@@ -91,19 +95,20 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       return offloaded;
     },
     async parse(raw, parseOptions = {}) {
-      const buf = joinRaw(raw);
-      if (buf.length < threshold || closed) return parseMessage(buf, parseOptions);
-      offloaded++;
-      const slot = await acquire();
-      try {
-        return await new Promise<ParsedMessage>((resolve, reject) => {
-          slot.current = { resolve, reject };
-          // Copied, not transferred: the caller keeps the raw source to store it.
-          slot.worker.postMessage({ raw: buf, options: parseOptions });
-        });
-      } finally {
-        release(slot);
-      }
+      return parseMessage(joinRaw(raw), parseOptions, async (job) => {
+        if (job.decodable.byteLength < threshold || closed) return runParseJob(job);
+        offloaded++;
+        const slot = await acquire();
+        try {
+          return await new Promise<ParsedMessage>((resolve, reject) => {
+            slot.current = { resolve, reject };
+            // Copied, not transferred: the caller keeps the raw source to store it.
+            slot.worker.postMessage({ job } satisfies { job: ParseJob });
+          });
+        } finally {
+          release(slot);
+        }
+      });
     },
     async close() {
       closed = true;

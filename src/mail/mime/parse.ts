@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import PostalMime, { type Address, type Attachment, type Email } from 'postal-mime';
 import { fixC1, fixC1OrNull } from './charsets.js';
-import { checkStructure, findHeaderEnd, type ParseWarning } from './structure.js';
+import { applyPatches, checkStructure, findHeaderEnd, type LeafPart, type ParseWarning, type Patch } from './structure.js';
 
 export { PARSE_WARNINGS, type ParseWarning } from './structure.js';
 
@@ -69,7 +70,21 @@ export interface ParsedAttachment {
   contentId: string | null;
   /** An image (or other part) the HTML refers to by cid:. */
   isInline: boolean;
-  content: Uint8Array;
+  /** Decoded size in bytes. */
+  size: number;
+  /** The decoded bytes; null when the attachment is given as `source` instead. */
+  content: Uint8Array | null;
+  /**
+   * Where the attachment's still-encoded body lies in the raw source (byte range, encoding), when it
+   * was not decoded: it is stored once, as part of the source, and decoded on download.
+   */
+  source: SourceRange | null;
+}
+
+export interface SourceRange {
+  start: number;
+  end: number;
+  encoding: 'base64';
 }
 
 export interface ParsedCalendar {
@@ -101,11 +116,37 @@ export function joinRaw(raw: Buffer | Uint8Array | readonly Uint8Array[]): Buffe
   return raw.length === 1 ? Buffer.from(raw[0]!.buffer, raw[0]!.byteOffset, raw[0]!.byteLength) : Buffer.concat(raw);
 }
 
+/** What `planParse` hands to the decoder: plain data, so it can cross to a worker thread. */
+export interface ParseJob {
+  decodable: Uint8Array;
+  warnings: ParseWarning[];
+  headersOnly: boolean;
+}
+
+/** A message ready for the decoder, with the attachment bodies it left out. */
+export interface ParsePlan {
+  job: ParseJob;
+  /** The same job with every body in place (when a left-out body cannot be matched up). */
+  fullJob: () => ParseJob;
+  skipped: SkippedPart[];
+}
+
+interface SkippedPart {
+  range: SourceRange;
+  size: number;
+  /** The bytes the decoder sees instead of the body. */
+  marker: Buffer;
+}
+
+/** Base64 bodies smaller than this are decoded as before: too small to matter. */
+const MIN_SKIP_BYTES = 512;
+
 /**
- * Parses one RFC 822 message. Never throws on bad input: what cannot be read is reported as
- * warning codes, and whatever could be read is kept. Above `maxBytes` only the headers are read.
+ * Structure pass and decoder input for one message. Base64 bodies of non-text parts (attachments,
+ * inline images) outside nested messages are replaced by a short random marker, so the decoder
+ * never decodes them: their metadata still comes from the decoder, their bytes stay in the source.
  */
-export async function parseMessage(raw: Buffer | Uint8Array | readonly Uint8Array[], options: ParseOptions = {}): Promise<ParsedMessage> {
+export function planParse(raw: Buffer | Uint8Array | readonly Uint8Array[], options: ParseOptions = {}): ParsePlan {
   let buf = joinRaw(raw);
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const extra: ParseWarning[] = [];
@@ -116,15 +157,82 @@ export async function parseMessage(raw: Buffer | Uint8Array | readonly Uint8Arra
     buf = headerBlock(buf);
   }
   const report = checkStructure(buf);
+  const warnings = [...report.warnings, ...extra];
+  const fullJob = () => ({ decodable: report.decodable, warnings, headersOnly });
+  const candidates = headersOnly ? [] : report.leaves.filter(skippable);
+  if (candidates.length === 0) return { job: fullJob(), fullJob, skipped: [] };
+  const nonce = randomBytes(12);
+  const skipped: SkippedPart[] = [];
+  const patches: Patch[] = [...report.patches];
+  for (const leaf of candidates) {
+    const chars = leaf.base64Chars;
+    if (chars % 4 === 1) continue;
+    const marker = Buffer.alloc(16);
+    nonce.copy(marker);
+    marker.writeUInt32BE(skipped.length, 12);
+    skipped.push({ range: { start: leaf.start, end: leaf.end, encoding: 'base64' }, size: Math.floor((chars * 3) / 4), marker });
+    patches.push({ start: leaf.start, end: leaf.end, bytes: Buffer.from(marker.toString('base64'), 'latin1') });
+  }
+  return { job: { decodable: applyPatches(buf, patches), warnings, headersOnly }, fullJob, skipped };
+}
+
+function skippable(leaf: LeafPart): boolean {
+  return leaf.cte === 'base64' && leaf.base64Chars > 0 && !leaf.isTop && leaf.end - leaf.start >= MIN_SKIP_BYTES && !leaf.type.startsWith('text/') && !leaf.type.startsWith('message/');
+}
+
+/** Runs the decoder (postal-mime) on a planned job. Never throws. */
+export async function runParseJob(job: ParseJob): Promise<ParsedMessage> {
+  const decodable = joinRaw(job.decodable);
+  const warnings = [...job.warnings];
+  let headersOnly = job.headersOnly;
   let email: Email;
   try {
-    email = await PostalMime.parse(report.decodable, { rfc822Attachments: true, attachmentEncoding: 'arraybuffer' });
+    email = await PostalMime.parse(toArrayBuffer(decodable), { rfc822Attachments: true, attachmentEncoding: 'arraybuffer' });
   } catch {
-    extra.push('PARSE_FAILED');
+    warnings.push('PARSE_FAILED');
     headersOnly = true;
-    email = await PostalMime.parse(headerBlock(report.decodable)).catch(() => ({ headers: [], headerLines: [], attachments: [] }) as Email);
+    email = await PostalMime.parse(toArrayBuffer(headerBlock(decodable))).catch(() => ({ headers: [], headerLines: [], attachments: [] }) as Email);
   }
-  return toParsed(email, [...report.warnings, ...extra], headersOnly);
+  return toParsed(email, warnings, headersOnly);
+}
+
+/** postal-mime copies anything but an ArrayBuffer through a Blob; a Buffer that owns its memory is handed over as it is. */
+function toArrayBuffer(buf: Buffer): ArrayBuffer {
+  if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer) return buf.buffer;
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+}
+
+/**
+ * Puts the left-out bodies back as source ranges. Null when a marker did not come back as exactly
+ * one attachment (the decoder saw the part differently): then decode `plan.fullJob()` instead.
+ */
+export function resolveSkipped(plan: ParsePlan, parsed: ParsedMessage): ParsedMessage | null {
+  if (plan.skipped.length === 0) return parsed;
+  const found = new Set<number>();
+  const attachments = parsed.attachments.map((a) => {
+    if (!a.content || a.content.byteLength !== 16) return a;
+    const content = Buffer.from(a.content.buffer, a.content.byteOffset, a.content.byteLength);
+    const index = plan.skipped.findIndex((p) => p.marker.equals(content));
+    if (index === -1) return a;
+    found.add(index);
+    const part = plan.skipped[index]!;
+    return { ...a, size: part.size, content: null, source: part.range };
+  });
+  const leaked = (text: string | null) => text !== null && plan.skipped.some((p) => text.includes(p.marker.toString('base64')));
+  if (found.size !== plan.skipped.length || attachments.filter((a) => a.source).length !== found.size || leaked(parsed.text) || leaked(parsed.html)) return null;
+  return { ...parsed, attachments };
+}
+
+/**
+ * Parses one RFC 822 message. Never throws on bad input: what cannot be read is reported as
+ * warning codes, and whatever could be read is kept. Above `maxBytes` only the headers are read.
+ * Large base64 attachments are not decoded: they come back as `source` ranges into `raw`.
+ * `run` decodes a job (a worker's, for large messages).
+ */
+export async function parseMessage(raw: Buffer | Uint8Array | readonly Uint8Array[], options: ParseOptions = {}, run: (job: ParseJob) => Promise<ParsedMessage> = runParseJob): Promise<ParsedMessage> {
+  const plan = planParse(raw, options);
+  const parsed = await run(plan.job);
+  return resolveSkipped(plan, parsed) ?? run(plan.fullJob());
 }
 
 function headerBlock(buf: Buffer): Buffer {
@@ -200,6 +308,8 @@ export function messageIds(value: string | undefined | null): string[] {
 function toAttachment(a: Attachment): ParsedAttachment {
   const content = a.content instanceof ArrayBuffer ? new Uint8Array(a.content) : typeof a.content === 'string' ? Buffer.from(a.content) : a.content;
   return {
+    size: content.byteLength,
+    source: null,
     filename: a.filename ? fixC1(a.filename) : null,
     contentType: a.mimeType || 'application/octet-stream',
     disposition: a.disposition ?? null,

@@ -39,9 +39,30 @@ export interface StructureReport {
   decodable: Buffer;
   /** Byte offset where the top-level body starts in the input (its length when there is no body). */
   bodyStart: number;
+  /** The repairs applied to `decodable` (header and charset labels), in input offsets. */
+  patches: Patch[];
+  /**
+   * Leaf parts outside any nested message, in document order, with their body ranges in the input:
+   * what the parser may skip decoding (see `planParse`).
+   */
+  leaves: LeafPart[];
 }
 
-interface Patch {
+export interface LeafPart {
+  /** Body bytes [start, end) in the input, without the line break before the next delimiter. */
+  start: number;
+  end: number;
+  /** Lower-case MIME type. */
+  type: string;
+  /** Lower-case Content-Transfer-Encoding ('' when absent). */
+  cte: string;
+  /** The body is the message's own top-level body. */
+  isTop: boolean;
+  /** For valid base64 bodies (only the alphabet, padding only at the end): how many alphabet characters; else -1. */
+  base64Chars: number;
+}
+
+export interface Patch {
   start: number;
   end: number;
   bytes: Buffer;
@@ -173,10 +194,11 @@ export function checkStructure(buf: Buffer): StructureReport {
   const warn = (w: ParseWarning) => warnings.add(w);
   const patches: Patch[] = [];
   let parts = 0;
+  const leaves: LeafPart[] = [];
 
   if (buf.length === 0) {
     warn('EMPTY_MESSAGE');
-    return { warnings, decodable: buf, bodyStart: 0 };
+    return { warnings, decodable: buf, bodyStart: 0, leaves: [], patches: [] };
   }
 
   const top = findHeaderEnd(buf, 0, buf.length);
@@ -199,7 +221,7 @@ export function checkStructure(buf: Buffer): StructureReport {
   if (!topFields.some((f) => f.name === 'date')) warn('MISSING_DATE');
   if (!topFields.some((f) => f.name === 'message-id' && f.value !== '')) warn('MISSING_MESSAGE_ID');
 
-  const scanPart = (fields: HeaderField[], start: number, end: number, depth: number, isTop: boolean): void => {
+  const scanPart = (fields: HeaderField[], start: number, end: number, depth: number, isTop: boolean, inMessage: boolean): void => {
     if (++parts > MAX_PARTS) return void warn('TOO_MANY_PARTS');
     if (depth > MAX_DEPTH) return void warn('TOO_DEEP');
     const ctField = fields.find((f) => f.name === 'content-type');
@@ -211,14 +233,16 @@ export function checkStructure(buf: Buffer): StructureReport {
       const boundary = ct.params.boundary;
       if (!boundary) return void warn('NO_BOUNDARY');
       const bodies = splitMultipart(buf, start, end, boundary, warn);
-      for (const [s, e] of bodies) scanChild(s, e, depth + 1);
+      for (const [s, e] of bodies) scanChild(s, e, depth + 1, inMessage);
       return;
     }
     if (ct.type === 'message/rfc822' || ct.type === 'message/global') {
-      if (cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary') scanChild(start, end, depth + 1);
+      if (cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary') scanChild(start, end, depth + 1, true);
       return;
     }
-    if (cte === 'base64' && !isBase64(buf, start, end)) warn('BAD_BASE64');
+    const base64Chars = cte === 'base64' ? countBase64(buf, start, end) : -1;
+    if (cte === 'base64' && base64Chars === -1) warn('BAD_BASE64');
+    if (!inMessage) leaves.push({ start, end, type: ct.type, cte, isTop, base64Chars });
     if (ct.type.startsWith('text/') && ct.params.charset !== undefined && !isKnownCharset(ct.params.charset)) {
       warn('UNKNOWN_CHARSET');
       const plain = cte === '' || cte === '7bit' || cte === '8bit' || cte === 'binary';
@@ -244,18 +268,18 @@ export function checkStructure(buf: Buffer): StructureReport {
     patches.push({ start: at, end: at + m[3]!.length, bytes: Buffer.from('utf-8') });
   };
 
-  const scanChild = (start: number, end: number, depth: number) => {
+  const scanChild = (start: number, end: number, depth: number, inMessage: boolean) => {
     const h = findHeaderEnd(buf, start, end);
     const hEnd = h?.headerEnd ?? end;
     const bStart = h?.bodyStart ?? end;
     childHeaders.set(bStart, { headerStart: start, headerEnd: hEnd });
-    scanPart(parseFields(buf.toString('latin1', start, hEnd), () => {}), bStart, end, depth, false);
+    scanPart(parseFields(buf.toString('latin1', start, hEnd), () => {}), bStart, end, depth, false, inMessage);
   };
 
-  scanPart(topFields, bodyStart, buf.length, 0, true);
+  scanPart(topFields, bodyStart, buf.length, 0, true, false);
 
   if (headerChanged) patches.unshift({ start: 0, end: headerEnd, bytes: Buffer.from(headerText, 'utf8') });
-  return { warnings, decodable: applyPatches(buf, patches), bodyStart };
+  return { warnings, decodable: applyPatches(buf, patches), bodyStart, leaves, patches };
 }
 
 /** Part body ranges of a multipart; warns when the delimiter never appears or the close delimiter is missing. */
@@ -303,17 +327,30 @@ function lineBreakBefore(buf: Buffer, at: number, floor: number): number {
 }
 
 const NOT_BASE64 = /[^A-Za-z0-9+/=\r\n \t]/;
-const DATA_AFTER_PADDING = /=[\r\n \t]*[A-Za-z0-9+/]/;
+const ONLY_PADDING = /^[=\r\n \t]*$/;
 
-/** Whether a base64 body holds only the alphabet, with padding only at the end (regexes: much faster than a byte loop in JS). */
-function isBase64(buf: Buffer, start: number, end: number): boolean {
+/**
+ * The number of base64 alphabet characters in a body, or -1 unless it holds only the alphabet
+ * and whitespace with padding only at the end. Native string searches only: a byte loop or a
+ * backtracking regex costs several times more on multi-MB attachments.
+ */
+function countBase64(buf: Buffer, start: number, end: number): number {
   const text = buf.toString('latin1', start, end);
-  return !NOT_BASE64.test(text) && !DATA_AFTER_PADDING.test(text);
+  if (NOT_BASE64.test(text)) return -1;
+  const pad = text.indexOf('=');
+  const dataEnd = pad === -1 ? text.length : pad;
+  if (pad !== -1 && !ONLY_PADDING.test(text.slice(pad))) return -1;
+  let blanks = 0;
+  for (const c of ['\n', '\r', ' ', '\t']) {
+    for (let i = text.indexOf(c); i !== -1 && i < dataEnd; i = text.indexOf(c, i + 1)) blanks++;
+  }
+  return dataEnd - blanks;
 }
 
-function applyPatches(buf: Buffer, patches: Patch[]): Buffer {
+/** The input with the given ranges replaced (overlapping patches after the first are skipped). */
+export function applyPatches(buf: Buffer, patches: readonly Patch[]): Buffer {
   if (patches.length === 0) return buf;
-  patches.sort((a, b) => a.start - b.start);
+  patches = [...patches].sort((a, b) => a.start - b.start);
   const pieces: Buffer[] = [];
   let at = 0;
   for (const p of patches) {

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
 import { analyseMessage, colourOf, scoreOf } from '../../ai/builtin/index.js';
-import type { AnalysisResult, Level } from '../../ai/types.js';
+import type { AnalysisResult, Level, MailAddress } from '../../ai/types.js';
 import type { Crypto, UserCipher } from '../../crypto/crypto.js';
 import type { Database } from '../../db/schema.js';
 import { TransientError } from '../../jobs/errors.js';
 import { assertFence, type Lease } from '../../jobs/leases.js';
-import { mergedCorrections, markAnalysis, pendingMessages, writeAnalysis, type CorrectionFields, type EffectiveAnalysisRow } from '../../repositories/message-analysis.js';
+import { earlierInThread, mergedCorrections, markAnalysis, pendingMessages, writeAnalysis, type CorrectionFields, type EffectiveAnalysisRow } from '../../repositories/message-analysis.js';
+import { THREAD_CONTEXT, threadContextOf } from './analysis-input.js';
 import { accountAddresses, indexAddresses, inputWithHistory, loadUserSignals } from './sender-history.js';
 import type { LlmRefiner, Refinement } from './llm-refine.js';
 
@@ -102,7 +103,12 @@ export async function analysePending(
         const builtin = analyseMessage(input, signals, { now });
         let result = builtin;
         if (refine) {
-          const r: Refinement = stopped ?? (await refine({ userId, messageId: row.id, input, builtin, thread: [] }));
+          let r: Refinement;
+          if (stopped) r = stopped;
+          else {
+            const earlier: { texts: string[]; people: MailAddress[] } = threadContextOf(cipher, await earlierInThread(deps.db, userId, row.id, THREAD_CONTEXT.messages));
+            r = await refine({ userId, messageId: row.id, input, builtin, thread: earlier.texts, threadPeople: earlier.people });
+          }
           if (r.kind === 'result') result = r.result;
           else if (r.kind === 'failed') outcome = { status: 'failed', error: r.code };
           else {

@@ -76,3 +76,21 @@ export function analysisInputOf(
   };
   return { input, envelope: env };
 }
+
+/** How many earlier messages of a thread an LLM sees, and how much of each. */
+export const THREAD_CONTEXT = { messages: 3, chars: 2000 } as const;
+
+/**
+ * The LLM's thread context: each earlier message as sender, subject and the start of its text
+ * (oldest first), plus everyone named in their headers, so the privacy gate replaces those names too.
+ */
+export function threadContextOf(cipher: UserCipher, rows: StoredForAnalysis[]): { texts: string[]; people: AnalysisAddress[] } {
+  const people: AnalysisAddress[] = [];
+  const texts = rows.map((row) => {
+    const { input } = analysisInputOf(cipher, row, [], 0);
+    people.push(input.from, ...input.to, ...input.cc);
+    const from = input.from.name ? `${input.from.name} <${input.from.address}>` : input.from.address;
+    return `From: ${from}\nSubject: ${input.subject}\n\n${input.text.slice(0, THREAD_CONTEXT.chars)}`;
+  });
+  return { texts, people };
+}

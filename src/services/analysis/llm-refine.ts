@@ -4,7 +4,7 @@ import { LlmCallError, requestAnalysis, type CallOptions } from '../../ai/llm/cl
 import type { LlmOutput } from '../../ai/llm/output.js';
 import { AnonymiseResidueError, privacyGate, restorePlaceholders } from '../../ai/llm/privacy-gate.js';
 import { buildPrompt, estimateTokens } from '../../ai/llm/prompt.js';
-import type { AnalysisInput, AnalysisResult, Level } from '../../ai/types.js';
+import type { AnalysisInput, AnalysisResult, Level, MailAddress } from '../../ai/types.js';
 import type { UserCipher } from '../../crypto/crypto.js';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
@@ -36,8 +36,10 @@ export interface RefineContext {
   messageId: string;
   input: AnalysisInput;
   builtin: AnalysisResult;
-  /** Earlier messages of the thread, plain text, oldest first (empty until threads are assembled). */
+  /** Earlier messages of the thread, plain text, oldest first. */
   thread: string[];
+  /** Senders and recipients of those messages: the privacy gate replaces their names as well. */
+  threadPeople?: MailAddress[];
 }
 
 export type RefineFn = (ctx: RefineContext) => Promise<Refinement>;
@@ -93,7 +95,7 @@ export function createLlmRefiner(deps: LlmRefinerDeps) {
       const { input, builtin } = ctx;
       let gated;
       try {
-        gated = privacyGate({ subject: input.subject, body: input.text, thread: ctx.thread, people: [input.from, ...input.to, ...input.cc] }, provider.locality);
+        gated = privacyGate({ subject: input.subject, body: input.text, thread: ctx.thread, people: [input.from, ...input.to, ...input.cc, ...(ctx.threadPeople ?? [])] }, provider.locality);
       } catch (err) {
         if (err instanceof AnonymiseResidueError) {
           llmMetrics.request(name, 'blocked');

@@ -3,6 +3,7 @@ import type { Executor } from '../../db/schema.js';
 import { AppError } from '../../errors.js';
 import { parseInvitation, type CalendarInvite } from '../../mail/mime/icalendar.js';
 import type { MailAddress, ParsedCalendar } from '../../mail/mime/parse.js';
+import { decodeBase64Stream } from '../../mail/mime/transfer-decode.js';
 import { findAttachment, listAttachments, readAttachmentChunk, readMessageChunk } from '../../repositories/message-content.js';
 import { copiesOfMessage } from '../../repositories/message-copies.js';
 import { folderIdsOf, listMessageRows } from '../../repositories/message-list.js';
@@ -323,13 +324,14 @@ export function createMessageReader(deps: MessageReaderDeps) {
     if (!row || row.copy_count === 0) throw new MessageNotFoundError();
     if (row.source_chunks === 0) throw new SourceNotKeptError();
     const cipher = await deps.crypto.forUser(userId);
-    return {
-      size: row.size,
-      chunks: streamChunks(row.source_chunks, async (seq) => {
-        const sealed = await readMessageChunk(db, userId, messageId, seq);
-        if (!sealed) throw new Error('message chunk missing');
-        return cipher.openBytes(CONTEXT.source, `${messageId}:${seq}`, sealed);
-      }),
+    return { size: row.size, chunks: streamChunks(0, row.source_chunks, sourceChunkReader(cipher, userId, messageId)) };
+  }
+
+  function sourceChunkReader(cipher: UserCipher, userId: string, messageId: string) {
+    return async (seq: number) => {
+      const sealed = await readMessageChunk(db, userId, messageId, seq);
+      if (!sealed) throw new Error('message chunk missing');
+      return cipher.openBytes(CONTEXT.source, `${messageId}:${seq}`, sealed);
     };
   }
 
@@ -349,11 +351,15 @@ export function createMessageReader(deps: MessageReaderDeps) {
         size: a.size,
         isInline: a.is_inline === 1,
       },
-      chunks: streamChunks(a.chunks, async (seq) => {
-        const sealed = await readAttachmentChunk(db, userId, a.id, seq);
-        if (!sealed) throw new Error('attachment chunk missing');
-        return cipher.openBytes(CONTEXT.attachment, `${a.id}:${seq}`, sealed);
-      }),
+      // Stored once as part of the source (its encoded body is its own chunk run): decoded on the way out.
+      chunks:
+        a.source_seq !== null
+          ? decodeBase64Stream(streamChunks(a.source_seq, a.chunks, sourceChunkReader(cipher, userId, messageId)))
+          : streamChunks(0, a.chunks, async (seq) => {
+              const sealed = await readAttachmentChunk(db, userId, a.id, seq);
+              if (!sealed) throw new Error('attachment chunk missing');
+              return cipher.openBytes(CONTEXT.attachment, `${a.id}:${seq}`, sealed);
+            }),
     };
   }
 
@@ -362,6 +368,6 @@ export function createMessageReader(deps: MessageReaderDeps) {
 
 export type MessageReader = ReturnType<typeof createMessageReader>;
 
-async function* streamChunks(count: number, read: (seq: number) => Promise<Buffer>): AsyncGenerator<Buffer> {
-  for (let seq = 0; seq < count; seq++) yield await read(seq);
+async function* streamChunks(first: number, count: number, read: (seq: number) => Promise<Buffer>): AsyncGenerator<Buffer> {
+  for (let seq = first; seq < first + count; seq++) yield await read(seq);
 }

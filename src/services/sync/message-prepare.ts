@@ -52,6 +52,7 @@ export interface ThreadingKeys {
 
 export interface PreparedAttachment {
   row: Insertable<AttachmentsTable>;
+  /** Sealed decoded bytes; empty when the attachment is a run of the source chunks (`row.source_seq`). */
   chunks: Buffer[];
 }
 
@@ -84,6 +85,32 @@ export interface PrepareOptions {
   parse?: Parser;
   maxBytes?: number;
   now?: () => number;
+}
+
+/**
+ * Seals the raw source in chunks of at most CHUNK_BYTES, starting a new chunk at each of the given
+ * ranges' start and end, so every range (an attachment's encoded body) is its own chunk run.
+ * Returns the chunks and, per range, its first chunk and chunk count.
+ */
+function sealSource(cipher: UserCipher, rowId: string, raw: Buffer, ranges: ReadonlyArray<{ start: number; end: number }>): { chunks: Buffer[]; runs: Array<{ seq: number; count: number }> } {
+  const chunks: Buffer[] = [];
+  const push = (start: number, end: number) => {
+    for (let at = start; at < end; at += CHUNK_BYTES) chunks.push(cipher.sealBytes(CONTEXT.source, `${rowId}:${chunks.length}`, raw.subarray(at, Math.min(end, at + CHUNK_BYTES))));
+  };
+  const order = ranges.map((r, i) => ({ ...r, i })).sort((a, b) => a.start - b.start);
+  const runs = ranges.map(() => ({ seq: 0, count: 0 }));
+  let pos = 0;
+  for (const r of order) {
+    if (r.start < pos) throw new Error('overlapping attachment ranges');
+    push(pos, r.start);
+    runs[r.i] = { seq: chunks.length, count: 0 };
+    push(r.start, r.end);
+    runs[r.i]!.count = chunks.length - runs[r.i]!.seq;
+    pos = r.end;
+  }
+  push(pos, raw.length);
+  if (chunks.length === 0) chunks.push(cipher.sealBytes(CONTEXT.source, `${rowId}:0`, raw));
+  return { chunks, runs };
 }
 
 function sealChunks(cipher: UserCipher, context: string, rowId: string, bytes: Uint8Array): Buffer[] {
@@ -142,10 +169,16 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
   const flags = flagsText(item.flags);
   const has = (flag: string) => (flags.split(' ').includes(flag) ? 1 : 0);
   // Above the size limit only the header block is kept: no source chunks, no bodies.
-  const sourceChunks = parsed.headersOnly && parsed.warnings.includes('TOO_LARGE') ? [] : sealChunks(cipher, CONTEXT.source, id, raw);
+  const keepSource = !(parsed.headersOnly && parsed.warnings.includes('TOO_LARGE'));
+  // Attachments given as source ranges are stored once, as their own run of source chunks.
+  const inSource = keepSource ? parsed.attachments.flatMap((a) => (a.source ? [a.source] : [])) : [];
+  const { chunks: sourceChunks, runs } = keepSource ? sealSource(cipher, id, raw, inSource) : { chunks: [], runs: [] };
+  let run = 0;
 
   const attachments: PreparedAttachment[] = parsed.attachments.map((a, index) => {
     const attId = newId();
+    const sourceRun = a.source && keepSource ? runs[run++]! : null;
+    const chunks = sourceRun ? [] : sealChunks(cipher, CONTEXT.attachment, attId, a.content ?? new Uint8Array(0));
     return {
       row: {
         id: attId,
@@ -156,14 +189,15 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
         content_type: a.contentType.slice(0, 200),
         disposition: a.disposition?.slice(0, 50) ?? null,
         content_id: a.contentId ? cipher.sealText(CONTEXT.contentId, attId, a.contentId) : null,
-        size: a.content.byteLength,
+        size: a.size,
         is_inline: a.isInline ? 1 : 0,
-        chunks: 0,
+        chunks: sourceRun ? sourceRun.count : chunks.length,
+        source_seq: sourceRun ? sourceRun.seq : null,
+        encoding: sourceRun ? a.source!.encoding : null,
       },
-      chunks: sealChunks(cipher, CONTEXT.attachment, attId, a.content),
+      chunks,
     };
   });
-  for (const a of attachments) a.row.chunks = a.chunks.length;
 
   const ownHash = h.messageId ? messageIdHash(cipher, h.messageId) : null;
   const parentIds = [...h.references, ...h.inReplyTo.filter((x) => !h.references.includes(x))];

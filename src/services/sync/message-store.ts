@@ -1,6 +1,6 @@
 import type { Executor } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
-import { insertAttachment, insertMessageChunks } from '../../repositories/message-content.js';
+import { insertAttachments, insertMessageChunks } from '../../repositories/message-content.js';
 import {
   copiesByUids,
   deleteCopies,
@@ -9,6 +9,7 @@ import {
   findCopyByUid,
   hasCopyInFolder,
   hasTombstoneSince,
+  insertCopies,
   insertCopy,
   insertTombstones,
   knownUids as knownUidsQuery,
@@ -55,11 +56,13 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
     envelopeHashes: batch.messages.map((m) => m.row.envelope_hash as Buffer),
   });
   const written = new Set<number>();
+  const pending = pendingWrites(trx);
   const mayMatch = (pm: PreparedMessage) =>
     (pm.emailId !== null && known.emailIds.has(pm.emailId)) ||
     known.contentHashes.has((pm.row.content_hash as Buffer).toString('hex')) ||
     known.envelopeHashes.has((pm.row.envelope_hash as Buffer).toString('hex'));
   for (const pm of batch.messages) {
+    if (written.has(pm.uid)) await pending.flush();
     const existing = stored.get(pm.uid) ?? (written.has(pm.uid) ? await findCopyByUid(trx, batch.userId, batch.folderId, batch.uidvalidity, pm.uid) : null);
     if (existing) {
       result.skipped++;
@@ -67,7 +70,9 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
       continue;
     }
     written.add(pm.uid);
-    const match = mayMatch(pm) ? await matchExisting(trx, batch, pm, now) : null;
+    const candidate = mayMatch(pm);
+    if (candidate) await pending.flush();
+    const match = candidate ? await matchExisting(trx, batch, pm, now) : null;
     if (match) {
       await attachCopy(trx, batch, pm, match, now);
       result.reattached++;
@@ -76,9 +81,7 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
     }
     const threadId = await assignThread(trx, batch.userId, pm.threading, Number(pm.row.date), now);
     await insertMessage(trx, { ...pm.row, thread_id: threadId });
-    await insertMessageChunks(trx, batch.userId, pm.row.id, pm.sourceChunks);
-    for (const a of pm.attachments) await insertAttachment(trx, a.row, a.chunks);
-    await insertCopy(trx, copyRow(batch, pm, pm.row.id, now));
+    pending.add(pm, copyRow(batch, pm, pm.row.id, now));
     // Later messages of this batch may match this one.
     if (pm.emailId) known.emailIds.add(pm.emailId);
     known.contentHashes.add((pm.row.content_hash as Buffer).toString('hex'));
@@ -86,7 +89,33 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
     result.created++;
     result.messageIds.set(pm.uid, pm.row.id);
   }
+  await pending.flush();
   return result;
+}
+
+/**
+ * Chunks, attachments and copies of new messages, written a batch at a time in multi-row INSERTs
+ * (a new message costs its thread and message statements only). Flushed before anything reads
+ * copies, and at the end of the batch.
+ */
+function pendingWrites(trx: Executor) {
+  let messages: PreparedMessage[] = [];
+  let copies: ReturnType<typeof copyRow>[] = [];
+  return {
+    add(pm: PreparedMessage, copy: ReturnType<typeof copyRow>) {
+      messages.push(pm);
+      copies.push(copy);
+    },
+    async flush() {
+      if (messages.length === 0) return;
+      const [ms, cs] = [messages, copies];
+      messages = [];
+      copies = [];
+      await insertMessageChunks(trx, ms.flatMap((pm) => pm.sourceChunks.map((data, seq) => ({ user_id: pm.row.user_id, message_id: pm.row.id, seq, data }))));
+      await insertAttachments(trx, ms.flatMap((pm) => pm.attachments));
+      await insertCopies(trx, cs);
+    },
+  };
 }
 
 function copyRow(target: { userId: string; accountId: string; folderId: string; uidvalidity: number }, c: CopyFields, messageId: string, now: number) {

@@ -58,6 +58,8 @@ describeWithDovecot('LLM analysis behind the privacy gate', 'plain', (bed) => {
     let userId: string;
     let accountId: string;
     let standIn: StandIn;
+    let imapUser: ReturnType<typeof bed.server.createUser>;
+    let sync: ReturnType<typeof createTestSync>;
     const waits: number[] = [];
     const providers: Record<string, string> = {};
 
@@ -86,7 +88,7 @@ describeWithDovecot('LLM analysis behind the privacy gate', 'plain', (bed) => {
 
     beforeAll(async () => {
       standIn = await startStandIn();
-      const user = bed.server.createUser(`llm-${ctx.dialect}`, PASSWORD);
+      const user = (imapUser = bed.server.createUser(`llm-${ctx.dialect}`, PASSWORD));
       bed.server.fillRaw(user, 'INBOX', MESSAGES);
       const built = await buildTestApp(ctx.handle, { ALLOW_PRIVATE_MAIL_HOSTS: '1' });
       ({ app, crypto, readiness } = built);
@@ -104,7 +106,7 @@ describeWithDovecot('LLM analysis behind the privacy gate', 'plain', (bed) => {
       });
       expect(created.statusCode, created.body).toBe(201);
       accountId = created.json().id;
-      const sync = createTestSync({ db: ctx.db, crypto, accounts: built.accounts });
+      sync = createTestSync({ db: ctx.db, crypto, accounts: built.accounts });
       expect((await sync.run(userId, accountId)).stored).toBe(3);
     });
     afterAll(async () => {
@@ -310,6 +312,37 @@ describeWithDovecot('LLM analysis behind the privacy gate', 'plain', (bed) => {
       const builtin = analyseMessage(input, { vipPatterns: [], ownDomains: [], trustedSenders: [] });
       expect(await refine!({ userId, messageId: 'none', input, builtin, thread: [] })).toEqual({ kind: 'failed', code: 'ANONYMISE_RESIDUE' });
       expect(standIn.received).toHaveLength(0);
+    });
+
+    it('a reply carries its thread as context: anonymised for a cloud provider, as written for a local one', async () => {
+      const reply = Buffer.from(
+        'From: "Thomas Keller" <thomas@firma.ch>\r\nTo: "Anna Meier" <anna.meier@beispiel.ch>\r\nSubject: Re: Rechnung M=?utf-8?q?=C3=A4?=rz\r\n' +
+          'Message-ID: <llm-de-reply@example.com>\r\nIn-Reply-To: <llm-de@example.com>\r\nReferences: <llm-de@example.com>\r\n' +
+          'Date: Fri, 27 Nov 2026 15:00:00 +0100\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nErledigt, die Zahlung ist unterwegs.\r\n',
+      );
+      bed.server.fillRaw(imapUser, 'INBOX', [reply]);
+      expect((await sync.run(userId, accountId)).stored).toBe(1);
+      // Fresh providers: the budget test above spent the others' budgets.
+      await createProvider({ name: 'cloud-thread', type: 'openai-compatible', baseUrl: standIn.openaiBase, apiKey: KEY, locality: 'cloud' });
+      await createProvider({ name: 'local-thread', type: 'ollama', baseUrl: standIn.ollamaBase });
+      await choose('cloud-thread');
+      // Earlier tests may leave a message pending; the reply is among those analysed now.
+      expect(await run()).toMatchObject({ failed: 0 });
+      const cloudText = standIn.received.map((r) => r.text).find((t) => t.includes('Erledigt, die Zahlung'))!;
+      expect(cloudText).toBeDefined();
+      // The parent's text is there (its request for payment) …
+      expect(cloudText).toContain('Earlier in the thread');
+      expect(cloudText).toContain('bitte überweise den Betrag bis Freitag');
+      // … without its names, IBAN, phone number or addresses.
+      for (const v of PLANTED.slice(0, 7)) expect(cloudText, `${v} reached the cloud provider`).not.toContain(v);
+
+      standIn.received.length = 0;
+      await choose('local-thread');
+      await reanalyse();
+      await run();
+      const localText = standIn.received.map((r) => r.text).find((t) => t.includes('Erledigt, die Zahlung'))!;
+      expect(localText).toContain('Earlier in the thread');
+      expect(localText).toContain('CH93 0076 2011 6238 5295 7');
     });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import PostalMime from 'postal-mime';
 import { buildTestApp } from '../../support/app.js';
 import { describeEachDialect } from '../../support/db.js';
 import type { TestUser } from '../../support/dovecot.js';
@@ -107,6 +108,25 @@ for (const profile of ['full', 'plain'] as const) {
         const detail = (await alice.get(`/api/messages/${seen[0]!.id}`)).json();
         expect(detail).toMatchObject({ id: seen[0]!.id, accountId, sourceAvailable: true });
         expect(detail.html).toBeUndefined();
+      });
+
+      it('downloads attachments kept in the source as the bytes a decoder reads from /source', async () => {
+        const withAttachments = await ctx.db
+          .selectFrom('attachments')
+          .select(['message_id', 'index'])
+          .where('user_id', '=', userId)
+          .where('source_seq', 'is not', null)
+          .orderBy('message_id')
+          .limit(8)
+          .execute();
+        expect(withAttachments.length).toBeGreaterThan(0);
+        for (const a of withAttachments) {
+          const source = (await alice.get(`/api/messages/${a.message_id}/source`)).rawPayload;
+          const decoded = await PostalMime.parse(source, { rfc822Attachments: true, attachmentEncoding: 'arraybuffer' });
+          const res = await alice.get(`/api/messages/${a.message_id}/attachments/${a.index}`);
+          expect(res.statusCode).toBe(200);
+          expect(res.rawPayload.equals(Buffer.from(decoded.attachments[a.index]!.content as ArrayBuffer))).toBe(true);
+        }
       });
 
       it('a second sync of the unchanged mailbox fetches nothing and writes nothing', async () => {

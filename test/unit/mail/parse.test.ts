@@ -3,7 +3,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixC1 } from '../../../src/mail/mime/charsets.js';
 import { createParsePool } from '../../../src/mail/mime/parse-pool.js';
-import { messageIds, parseMessage } from '../../../src/mail/mime/parse.js';
+import { decodeBase64Stream } from '../../../src/mail/mime/transfer-decode.js';
+import { messageIds, parseMessage, planParse, type ParsedMessage } from '../../../src/mail/mime/parse.js';
 import { generateMessages } from '../../support/mail/index.js';
 
 const HARD = path.resolve(import.meta.dirname, '../../fixtures/hard-cases');
@@ -118,16 +119,50 @@ describe('parse pool', () => {
   const pool = createParsePool({ thresholdBytes: 16 * 1024, workers: 1 });
   afterAll(() => pool.close());
 
-  it('parses large messages on a worker thread with the same result as in-process', async () => {
-    const large = [...generateMessages({ seed: 2, count: 3, sizeMix: { small: 0, medium: 1, large: 0 }, kinds: ['attachment'] })];
+  it('parses large messages on a worker thread with the same result as in-process, skipped attachment bodies not counting', async () => {
+    const large = [...generateMessages({ seed: 2, count: 3, sizeMix: { small: 0, medium: 1, large: 0 }, kinds: ['attachment', 'plain'] })];
     const small = [...generateMessages({ seed: 2, count: 2 })];
     const results = await Promise.all([...large, ...small].map((m) => pool.parse(m.source)));
-    expect(pool.offloaded).toBe(large.filter((m) => m.source.length >= 16 * 1024).length);
+    const decoderInput = (m: { source: Buffer }) => planParse(m.source).job.decodable.byteLength;
+    expect(pool.offloaded).toBe(large.filter((m) => decoderInput(m) >= 16 * 1024).length);
     expect(pool.offloaded).toBeGreaterThan(0);
+    // A message made large by its attachment is not sent to the worker.
+    expect(large.some((m) => m.source.length >= 16 * 1024 && decoderInput(m) < 16 * 1024)).toBe(true);
     for (const [i, m] of [...large, ...small].entries()) {
       const local = await parseMessage(m.source);
       expect(results[i]!.headers).toEqual(local.headers);
-      expect(results[i]!.attachments.map((a) => Buffer.from(a.content).toString('base64'))).toEqual(local.attachments.map((a) => Buffer.from(a.content).toString('base64')));
+      const digest = (p: ParsedMessage) => p.attachments.map((a) => ({ size: a.size, source: a.source, content: a.content ? Buffer.from(a.content).toString('base64') : null }));
+      expect(digest(results[i]!)).toEqual(digest(local));
     }
+  });
+});
+
+describe('attachment bodies left in the source', () => {
+  it('decodes a base64 body streamed in pieces cut anywhere, line breaks included', async () => {
+    const bytes = Buffer.from(Array.from({ length: 301 }, (_, i) => (i * 37) % 256));
+    const encoded = Buffer.from(bytes.toString('base64').replace(/.{76}/g, '$&\r\n'), 'latin1');
+    for (const cuts of [[1], [2, 3], [77, 78, 79], [100, 200, 300], [encoded.length - 1]]) {
+      const pieces = [0, ...cuts, encoded.length].slice(1).map((end, i, all) => encoded.subarray(i === 0 ? 0 : all[i - 1], end));
+      const out: Buffer[] = [];
+      for await (const b of decodeBase64Stream((async function* () { yield* pieces; })())) out.push(b);
+      expect(Buffer.concat(out).equals(bytes), `cuts ${cuts.join(',')}`).toBe(true);
+    }
+  });
+
+  it('leaves out large base64 attachments, reports their range and decoded size, and never touches nested messages', async () => {
+    const data = Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 7) % 256));
+    const b64 = data.toString('base64').replace(/.{76}/g, '$&\r\n');
+    const nested = ['Content-Type: message/rfc822', '', 'Subject: inner', 'Content-Type: multipart/mixed; boundary="in"', '', '--in', 'Content-Type: text/plain', '', 'inner text', '--in', 'Content-Type: application/pdf', 'Content-Transfer-Encoding: base64', '', b64, '--in--'].join('\r\n');
+    const raw = Buffer.from(
+      ['Subject: outer', 'Message-ID: <a@b>', 'Date: Mon, 1 Jan 2024 10:00:00 +0000', 'Content-Type: multipart/mixed; boundary="out"', '', '--out', 'Content-Type: text/plain', '', 'hello', '--out', 'Content-Type: application/pdf; name="a.pdf"', 'Content-Disposition: attachment; filename="a.pdf"', 'Content-Transfer-Encoding: base64', '', b64, '--out', nested, '--out--', ''].join('\r\n'),
+    );
+    const p = await parseMessage(raw);
+    expect(p.text?.trim()).toBe('hello');
+    const pdf = p.attachments.find((a) => a.filename === 'a.pdf')!;
+    expect(pdf).toMatchObject({ size: 4000, content: null, source: { encoding: 'base64' } });
+    expect(raw.toString('latin1', pdf.source!.start, pdf.source!.end)).toBe(b64);
+    const inner = p.attachments.find((a) => a.contentType === 'message/rfc822')!;
+    expect(inner.source).toBeNull();
+    expect(Buffer.from(inner.content!).toString('latin1').replace(/\s/g, '')).toContain(b64.replace(/\s/g, ''));
   });
 });
