@@ -47,6 +47,7 @@ declare module 'fastify' {
     routeTable: RouteInfo[];
   }
 }
+import { createMailHtml } from '../services/messages/mail-html.js';
 import { adminJobRoutes } from './routes/admin-jobs.js';
 import { eventRoutes } from './routes/events.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -155,7 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const providers = deps.instanceSealer ? createAiProvidersService({ db: deps.database.db, sealer: deps.instanceSealer, now: Date.now }) : null;
       const refine = providers ? createLlmRefiner({ db: deps.database.db, crypto: deps.crypto, providers, now: Date.now }) : undefined;
       const analysis = createAnalysisService({ db: deps.database.db, crypto: deps.crypto, reader, now: Date.now, refine });
-      await api.register(messageRoutes, { reader, analysis });
+      await api.register(messageRoutes, { reader, analysis, mailHtml: createMailHtml({ reader }) });
       await api.register(tagRoutes, { tags: createTagsService({ db: deps.database.db, crypto: deps.crypto, now: Date.now }) });
       await api.register(senderSettingsRoutes, {
         senders: createSenderRulesService({ db: deps.database.db, crypto: deps.crypto, now: Date.now, requestAnalysis: deps.requestAnalysis }),

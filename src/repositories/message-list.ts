@@ -1,12 +1,25 @@
+import { sql } from 'kysely';
 import type { Executor } from '../db/schema.js';
 
-/** List queries over logical messages (never copies): newest first, keyset-paged by (date, id). */
+/**
+ * List queries over logical messages (never copies): newest first, keyset-paged by (date, id); or
+ * by score (unanalysed last), then date and id.
+ */
 
 export interface ListFilter {
   accountId?: string;
   folderId?: string;
-  /** The last row of the previous page. */
-  after?: { date: number; id: string };
+  /** The last row of the previous page (with its score when sorted by score). */
+  after?: { date: number; id: string; score?: number };
+  sort?: 'date' | 'score';
+  unread?: boolean;
+  flagged?: boolean;
+  done?: boolean;
+  hasAttachments?: boolean;
+  calendar?: boolean;
+  /** Date range, ms since the epoch: since ≤ date < until. */
+  since?: number;
+  until?: number;
   limit: number;
   /** Effective analysis filters (analysed messages only). */
   cell?: { urgency: number; importance: number };
@@ -18,8 +31,6 @@ export interface ListFilter {
   ids?: readonly string[];
   /** Only messages of this thread. */
   threadId?: string;
-  /** Only messages carrying a calendar invitation. */
-  calendar?: boolean;
 }
 
 const SUMMARY_COLUMNS = [
@@ -65,6 +76,13 @@ export async function listMessageRows(ex: Executor, userId: string, filter: List
   if (filter.cell) q = q.where('urgency', '=', filter.cell.urgency).where('importance', '=', filter.cell.importance);
   if (filter.colour) q = q.where('colour', '=', filter.colour);
   if (filter.category) q = q.where('category', '=', filter.category);
+  if (filter.unread !== undefined) q = q.where('is_seen', '=', filter.unread ? 0 : 1);
+  if (filter.flagged !== undefined) q = q.where('is_flagged', '=', filter.flagged ? 1 : 0);
+  if (filter.done !== undefined) q = q.where('is_done', '=', filter.done ? 1 : 0);
+  if (filter.hasAttachments !== undefined) q = q.where('has_attachments', '=', filter.hasAttachments ? 1 : 0);
+  if (filter.calendar !== undefined) q = q.where('is_calendar', '=', filter.calendar ? 1 : 0);
+  if (filter.since !== undefined) q = q.where('date', '>=', filter.since);
+  if (filter.until !== undefined) q = q.where('date', '<', filter.until);
   if (filter.tagId) {
     const tagId = filter.tagId;
     q = q.where(({ exists, selectFrom }) =>
@@ -72,8 +90,19 @@ export async function listMessageRows(ex: Executor, userId: string, filter: List
     );
   }
   if (filter.threadId) q = q.where('thread_id', '=', filter.threadId);
-  if (filter.calendar) q = q.where('is_calendar', '=', 1);
   if (filter.ids) q = q.where('id', 'in', filter.ids.length > 0 ? filter.ids.slice(0, 500) : ['00000000-0000-0000-0000-000000000000']);
+  if (filter.sort === 'score') {
+    // Unanalysed messages (no score) sort after every scored one.
+    const score = sql<number>`coalesce(score, -1)`;
+    if (filter.after) {
+      const { date, id } = filter.after;
+      const s = filter.after.score ?? -1;
+      q = q.where((eb) =>
+        eb.or([eb(score, '<', s), eb.and([eb(score, '=', s), eb.or([eb('date', '<', date), eb.and([eb('date', '=', date), eb('id', '<', id)])])])]),
+      );
+    }
+    return q.orderBy(score, 'desc').orderBy('date', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+  }
   if (filter.after) {
     const { date, id } = filter.after;
     q = q.where((eb) => eb.or([eb('date', '<', date), eb.and([eb('date', '=', date), eb('id', '<', id)])]));

@@ -14,7 +14,7 @@ const screenshots = path.join(projectRoot, 'test/e2e/screenshots');
 
 /** Pages an admin can reach, with the heading each must show in English. */
 const ADMIN_PAGES: [string, string][] = [
-  ['/', 'Welcome, admin'],
+  ['/', 'Priority matrix'],
   ['/accounts', 'Mail accounts'],
   ['/settings', 'Settings'],
   ['/admin/users', 'Users'],
@@ -113,7 +113,7 @@ describeWithBrowser('web UI end to end', (b) => {
     // The enrolment used this step's code, and a code works once: take the next step's (inside the window).
     await page.getByLabel('Code').fill(totpAt(secret, Date.now() + 30_000));
     await page.getByRole('button', { name: 'Verify' }).click();
-    await heading(page, 'Welcome, admin');
+    await heading(page, 'Priority matrix');
   });
 
   it('shows every admin page', async () => {

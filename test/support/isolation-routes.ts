@@ -82,6 +82,7 @@ export const routeCases: Record<string, RouteCase> = {
   'GET /api/threads/:id': { kind: 'owned', build: (f) => ({ url: `/api/threads/${f.threadIdA}` }) },
   'GET /api/dashboard': { kind: 'self' },
   'POST /api/messages/:id/correction': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/correction`, body: { urgency: 3 } }) },
+  'GET /api/messages/:id/render': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/render?images=1` }) },
   'POST /api/messages/:id/actions': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/actions`, body: { action: 'flag' } }) },
   'POST /api/messages/actions': { kind: 'owned', build: (f) => ({ body: { ids: [f.messageIdA], action: 'read' } }) },
   'GET /api/messages/:id/source': { kind: 'owned', build: (f) => ({ url: `/api/messages/${f.messageIdA}/source` }) },

@@ -4,6 +4,10 @@ import { installApiHooks } from './api';
 import { ErrorNote, Loading, Page } from './components';
 import { useI18n } from './i18n';
 import { useEventStream } from './live-sync';
+import { KeyboardShortcuts } from './keyboard';
+import { DashboardPage } from './pages/dashboard';
+import { MessageListPage } from './pages/message-list';
+import { MessageViewPage } from './pages/message-view';
 import { AccountDetailPage } from './pages/account-detail';
 import { AccountNewPage } from './pages/account-new';
 import { AccountsPage } from './pages/accounts';
@@ -40,6 +44,7 @@ function Header({ me }: { me: Me | null }) {
   const links: [string, string][] = me
     ? [
         ['/', t('nav.home')],
+        ['/messages', t('nav.messages')],
         ['/accounts', t('nav.accounts')],
         ['/settings', t('nav.settings')],
         ...(me.role === 'admin'
@@ -64,7 +69,7 @@ function Header({ me }: { me: Me | null }) {
       {fullyIn ? (
         <nav id="main-nav" aria-label={t('nav.menu')} className={open ? 'nav nav-open' : 'nav'}>
           {links.map(([to, label]) => (
-            <Link key={to} to={to} current={path === to || (to === '/accounts' && path.startsWith('/accounts/'))}>
+            <Link key={to} to={to} current={path === to || (to !== '/' && path.startsWith(`${to}/`))}>
               {label}
             </Link>
           ))}
@@ -83,15 +88,6 @@ function Header({ me }: { me: Me | null }) {
   );
 }
 
-function Home({ me }: { me: Me }) {
-  const { t } = useI18n();
-  return (
-    <Page title={t('home.title', { name: me.username })}>
-      <p>{t('home.text')}</p>
-    </Page>
-  );
-}
-
 function NotFound() {
   const { t } = useI18n();
   return (
@@ -105,7 +101,9 @@ function routeFor(me: Me, path: string) {
   const admin = me.role === 'admin';
   switch (path) {
     case '/':
-      return <Home me={me} />;
+      return <DashboardPage />;
+    case '/messages':
+      return <MessageListPage />;
     case '/accounts':
       return <AccountsPage />;
     case '/settings':
@@ -117,6 +115,8 @@ function routeFor(me: Me, path: string) {
     case '/invite':
       return <InviteWhileSignedIn />;
   }
+  const message = /^\/messages\/([0-9a-f-]{36})$/i.exec(path);
+  if (message) return <MessageViewPage key={message[1]} id={message[1]!} />;
   const account = /^\/accounts\/([0-9a-f-]{36})$/i.exec(path);
   if (account) return <AccountDetailPage key={account[1]} id={account[1]!} />;
   if (admin) {
@@ -167,6 +167,7 @@ export function App() {
       <Header me={data?.kind === 'user' ? data.me : null} />
       {body}
       <StepUpDialog />
+      <KeyboardShortcuts enabled={Boolean(fullyIn)} />
     </>
   );
 }

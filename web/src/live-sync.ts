@@ -98,6 +98,14 @@ function refetchAccount(client: QueryClient, accountId: string | undefined): voi
 }
 
 function onEvent(client: QueryClient, name: string, data: Record<string, unknown>): void {
+  // Mail state: new mail, changed counts and every finished job (sync, analysis, write-back) re-read the matrix and lists.
+  if (MAIL_EVENTS.includes(name) || name === 'job.completed') {
+    void client.invalidateQueries({ queryKey: ['dashboard'] });
+    void client.invalidateQueries({ queryKey: ['messages'] });
+    // A message's own state (pending write-back confirmed or failed) shows in its view too.
+    if (name === 'messages.changed') void client.invalidateQueries({ queryKey: ['message'] });
+    if (name !== 'job.completed') return;
+  }
   if (name === 'snapshot') {
     // Sent on every (re)connect: what runs now. A sync that ended while the stream was down is
     // not in it; its bar goes and the account is re-read.
@@ -142,7 +150,8 @@ function onEvent(client: QueryClient, name: string, data: Record<string, unknown
   }
 }
 
-const EVENT_NAMES = ['snapshot', 'job.progress', 'job.completed', 'job.failed'];
+const MAIL_EVENTS = ['counts.changed', 'mail.new', 'messages.changed'];
+const EVENT_NAMES = ['snapshot', 'job.progress', 'job.completed', 'job.failed', ...MAIL_EVENTS];
 
 /** Opens the tab's one event stream while a user is fully signed in. */
 export function useEventStream(enabled: boolean): void {

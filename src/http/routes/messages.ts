@@ -3,9 +3,25 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CATEGORIES } from '../../ai/types.js';
 import type { AnalysisService } from '../../services/analysis/analysis-service.js';
+import { frameCsp } from '../../mail/mime/sanitise-html.js';
+import type { MailHtml } from '../../services/messages/mail-html.js';
 import type { MessageReader, MessageSummary } from '../../services/messages/message-reader.js';
 import { viewerOf } from '../plugins/auth.js';
 import { parseInput } from '../validation.js';
+
+/** A yes/no filter: absent means either. */
+const flag = z
+  .enum(['1', '0', 'true', 'false'])
+  .transform((v) => v === '1' || v === 'true')
+  .optional();
+/** A calendar day (UTC) as YYYY-MM-DD, or ms since the epoch; `endOfDay` moves a day to the start of the next. */
+const day = (endOfDay: boolean) =>
+  z
+    .string()
+    .regex(/^(\d{4}-\d{2}-\d{2}|\d{1,15})$/)
+    .transform((v) => (v.includes('-') ? Date.parse(`${v}T00:00:00Z`) + (endOfDay ? 86_400_000 : 0) : Number(v)))
+    .refine((v) => Number.isFinite(v), 'not a date')
+    .optional();
 
 const listQuery = z.object({
   account: z.string().uuid().optional(),
@@ -19,8 +35,15 @@ const listQuery = z.object({
     .optional(),
   colour: z.enum(['red', 'yellow', 'green']).optional(),
   category: z.enum(CATEGORIES).optional(),
+  sort: z.enum(['date', 'score']).optional(),
+  unread: flag,
+  flagged: flag,
+  done: flag,
+  attachments: flag,
+  calendar: flag,
+  since: day(false),
+  until: day(true),
   tag: z.string().uuid().optional(),
-  calendar: z.enum(['1', 'true']).optional(),
 });
 const dashboardQuery = z.object({ account: z.string().uuid().optional() });
 const level = z.union([z.literal(1), z.literal(2), z.literal(3)]);
@@ -36,6 +59,7 @@ const correctionBody = z
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'give at least one of urgency, importance, category, spam, tags');
 const idParams = z.object({ id: z.string().uuid() });
+const renderQuery = z.object({ images: z.enum(['0', '1']).optional(), lang: z.enum(['de', 'en']).optional() });
 const attachmentParams = idParams.extend({ index: z.coerce.number().int().min(0).max(100_000) });
 
 /** The API's message summary, with its effective analysis (null until analysed). */
@@ -84,7 +108,10 @@ function safeContentType(declared: string): string {
 }
 
 /** Messages as stored by the sync: lists count messages, not copies. */
-export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis: AnalysisService }> = async (app, { reader, analysis }) => {
+export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis: AnalysisService; mailHtml: MailHtml }> = async (
+  app,
+  { reader, analysis, mailHtml },
+) => {
   app.get('/messages', async (req) => {
     const q = parseInput(listQuery, req.query);
     const page = await reader.listMessages(viewerOf(req).id, {
@@ -95,8 +122,15 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       cell: q.cell,
       colour: q.colour,
       category: q.category,
+      sort: q.sort,
+      unread: q.unread,
+      flagged: q.flagged,
+      done: q.done,
+      hasAttachments: q.attachments,
+      calendar: q.calendar,
+      since: q.since,
+      until: q.until,
       tagId: q.tag,
-      calendar: q.calendar !== undefined,
     });
     return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
   });
@@ -110,6 +144,7 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
   app.get('/messages/:id', async (req) => {
     const { id } = parseInput(idParams, req.params);
     const m = await reader.getMessage(viewerOf(req).id, id);
+    const body = mailHtml.preview(m);
     return {
       id: m.id,
       accountId: m.accountId,
@@ -119,8 +154,10 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       size: m.size,
       headers: m.headers,
       text: m.text,
-      // Raw mail HTML is only ever served sanitised, from its own route with its own CSP (to come).
+      // Raw mail HTML is only ever served sanitised; the frame loads /render with its own CSP.
       hasHtml: m.html !== null,
+      html: body?.html ?? null,
+      remoteImages: body?.blockedImages ?? 0,
       calendar: m.calendar,
       attachments: m.attachments,
       flags: { unread: m.unread, flagged: m.flagged, answered: m.answered },
@@ -152,6 +189,22 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
     const { id } = parseInput(idParams, req.params);
     const source = await reader.openSource(viewerOf(req).id, id);
     return asDownload(reply, 'message/rfc822', `${id}.eml`, source.size).send(Readable.from(source.chunks));
+  });
+
+  app.get('/messages/:id/render', async (req, reply) => {
+    const { id } = parseInput(idParams, req.params);
+    const q = parseInput(renderQuery, req.query);
+    const remoteImages = q.images === '1';
+    const doc = await mailHtml.render(viewerOf(req).id, id, remoteImages, q.lang ?? 'en');
+    // Its own CSP replaces the app's: no scripts, a sandbox, and framing by the app only.
+    return reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', frameCsp(remoteImages))
+      .header('x-frame-options', 'SAMEORIGIN')
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .header('cache-control', 'private, no-store')
+      .send(doc);
   });
 
   app.get('/messages/:id/attachments/:index', async (req, reply) => {

@@ -132,13 +132,19 @@ export interface ListOptions {
   folderId?: string;
   cursor?: string | null;
   limit?: number;
+  sort?: 'date' | 'score';
+  unread?: boolean;
+  flagged?: boolean;
+  done?: boolean;
+  hasAttachments?: boolean;
+  calendar?: boolean;
+  since?: number;
+  until?: number;
   cell?: { urgency: number; importance: number };
   colour?: string;
   category?: string;
   tagId?: string;
   ids?: readonly string[];
-  /** Only messages with a calendar invitation. */
-  calendar?: boolean;
 }
 
 export interface ThreadView {
@@ -154,14 +160,17 @@ export interface MessageReaderDeps {
 
 const MAX_LIMIT = 200;
 
-function encodeCursor(date: number, id: string): string {
-  return Buffer.from(JSON.stringify([date, id])).toString('base64url');
+/** The sort key of the last row: (date, id), plus the score when the list is sorted by score. */
+function encodeCursor(date: number, id: string, score?: number): string {
+  return Buffer.from(JSON.stringify(score === undefined ? [date, id] : [date, id, score])).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { date: number; id: string } {
+function decodeCursor(cursor: string, sort: 'date' | 'score'): { date: number; id: string; score?: number } {
   try {
-    const [date, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof date === 'number' && Number.isFinite(date) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id)) return { date, id };
+    const [date, id, score] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const valid = typeof date === 'number' && Number.isFinite(date) && typeof id === 'string' && /^[0-9a-f-]{36}$/.test(id);
+    if (valid && sort === 'date' && score === undefined) return { date, id };
+    if (valid && sort === 'score' && typeof score === 'number' && Number.isFinite(score)) return { date, id, score };
   } catch {
     // fall through
   }
@@ -202,16 +211,24 @@ export function createMessageReader(deps: MessageReaderDeps) {
 
   async function listMessages(userId: string, options: ListOptions = {}): Promise<MessagePage> {
     const limit = Math.min(Math.max(1, options.limit ?? 50), MAX_LIMIT);
-    const after = options.cursor ? decodeCursor(options.cursor) : undefined;
+    const sort = options.sort ?? 'date';
+    const after = options.cursor ? decodeCursor(options.cursor, sort) : undefined;
     const rows = await listMessageRows(db, userId, {
       accountId: options.accountId,
       folderId: options.folderId,
+      sort,
+      unread: options.unread,
+      flagged: options.flagged,
+      done: options.done,
+      hasAttachments: options.hasAttachments,
+      calendar: options.calendar,
+      since: options.since,
+      until: options.until,
       cell: options.cell,
       colour: options.colour,
       category: options.category,
       tagId: options.tagId,
       ids: options.ids,
-      calendar: options.calendar,
       after,
       limit: limit + 1,
     });
@@ -219,7 +236,8 @@ export function createMessageReader(deps: MessageReaderDeps) {
     if (page.length === 0) return { items: [], nextCursor: null };
     const items = await summaries(userId, page);
     const last = page[page.length - 1]!;
-    return { items, nextCursor: rows.length > limit ? encodeCursor(last.date, last.id) : null };
+    const nextCursor = rows.length > limit ? encodeCursor(last.date, last.id, sort === 'score' ? (last.score ?? -1) : undefined) : null;
+    return { items, nextCursor };
   }
 
   async function summaries(userId: string, page: Awaited<ReturnType<typeof listMessageRows>>): Promise<MessageSummary[]> {
