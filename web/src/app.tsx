@@ -8,6 +8,7 @@ import { KeyboardShortcuts } from './keyboard';
 import { DashboardPage } from './pages/dashboard';
 import { MessageListPage } from './pages/message-list';
 import { MessageViewPage } from './pages/message-view';
+import { TagsPage } from './pages/tags';
 import { AccountDetailPage } from './pages/account-detail';
 import { AccountNewPage } from './pages/account-new';
 import { AccountsPage } from './pages/accounts';
@@ -45,6 +46,7 @@ function Header({ me }: { me: Me | null }) {
     ? [
         ['/', t('nav.home')],
         ['/messages', t('nav.messages')],
+        ['/tags', t('nav.tags')],
         ['/accounts', t('nav.accounts')],
         ['/settings', t('nav.settings')],
         ...(me.role === 'admin'
@@ -106,6 +108,8 @@ function routeFor(me: Me, path: string) {
       return <MessageListPage />;
     case '/accounts':
       return <AccountsPage />;
+    case '/tags':
+      return <TagsPage />;
     case '/settings':
       return <SettingsPage />;
     case '/settings/2fa':
