@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { installApiHooks } from './api';
 import { ErrorNote, Loading, Page } from './components';
 import { useI18n } from './i18n';
@@ -23,6 +23,9 @@ import { SESSION_KEY, useLogout, useSession } from './session';
 import { StepUpDialog } from './step-up';
 import { useTheme, type ThemeChoice } from './theme';
 import type { Me } from './types';
+
+// Admin-only and rarely opened: loaded on demand, so it does not weigh on the first load.
+const AiProvidersPage = lazy(() => import('./pages/admin-ai').then((m) => ({ default: m.AiProvidersPage })));
 
 function ThemeSelect() {
   const { t } = useI18n();
@@ -55,6 +58,7 @@ function Header({ me }: { me: Me | null }) {
               ['/admin/invitations', t('nav.invitations')],
               ['/admin/audit', t('nav.audit')],
               ['/admin/jobs', t('nav.jobs')],
+              ['/admin/ai-providers', t('nav.aiProviders')],
             ] as [string, string][])
           : []),
       ]
@@ -128,6 +132,12 @@ function routeFor(me: Me, path: string) {
     if (path === '/admin/invitations') return <InvitationsPage />;
     if (path === '/admin/audit') return <AuditPage />;
     if (path === '/admin/jobs') return <JobsPage />;
+    if (path === '/admin/ai-providers')
+      return (
+        <Suspense fallback={<Loading />}>
+          <AiProvidersPage />
+        </Suspense>
+      );
   }
   return <NotFound />;
 }
