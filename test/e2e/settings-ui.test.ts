@@ -238,9 +238,16 @@ describeWithBrowser('tags, settings, AI providers and the sync record', (b) => {
 
     it('re-analysis starts only after confirming the estimate', async () => {
       await page.goto(`${server.url}/settings`);
+      const statuses = async () => (await api<{ items: Detail[] }>('/api/messages?limit=200')).items.map((m) => m.analysis?.status);
       await page.getByRole('button', { name: 'Estimate' }).click();
-      await page.getByRole('button', { name: `Start the re-analysis of ${GENERATED + 1} messages` }).click();
+      const start = page.getByRole('button', { name: `Start the re-analysis of ${GENERATED + 1} messages` });
+      await start.waitFor();
+      // The estimate alone changes nothing.
+      expect(new Set(await statuses())).toEqual(new Set(['done']));
+      await start.click();
       await page.getByText(`${GENERATED + 1} messages are being analysed again.`).waitFor();
+      // Back in the analysis; the chosen provider points at nothing, so they stay pending (built-in rating kept).
+      expect((await statuses()).filter((s) => s === 'pending').length).toBeGreaterThan(0);
     });
 
     it('fits a 375 px phone without horizontal scroll, in the dark theme too', async () => {
@@ -263,6 +270,31 @@ describeWithBrowser('tags, settings, AI providers and the sync record', (b) => {
         expect(await b.cspViolations(p)).toEqual([]);
       } finally {
         await phone.close();
+      }
+    });
+
+    it('speaks German on a German browser', async () => {
+      const german = await b.newContext({ locale: 'de-DE', viewport: { width: 1280, height: 900 }, storageState: await context.storageState() });
+      try {
+        const p = await german.newPage();
+        await p.goto(`${server.url}/tags`);
+        await heading(p, 'Schlagwörter');
+        await p.getByRole('columnheader', { name: 'Nachrichten' }).waitFor();
+        await p.goto(`${server.url}/settings`);
+        await heading(p, 'Einstellungen');
+        await p.getByRole('heading', { name: 'VIP-Absender' }).waitFor();
+        await p.getByRole('heading', { name: 'KI-Analyse' }).waitFor();
+        await p.getByText('Deine Mails werden vor dem Senden anonymisiert', { exact: false }).waitFor();
+        await p.goto(`${server.url}/admin/ai-providers`);
+        await heading(p, 'KI-Anbieter');
+        await p.getByText('Cloud: Mails werden vor dem Senden an diesen Anbieter anonymisiert.').waitFor();
+        await p.goto(`${server.url}/accounts/${accountId}`);
+        await p.getByRole('heading', { name: 'Letzter Synchronisierungslauf' }).waitFor();
+        expect(await p.getByTestId('run-outcome').textContent()).toBe('Abgeschlossen');
+        await audit(p, 'account page, German');
+        expect(await b.cspViolations(p)).toEqual([]);
+      } finally {
+        await german.close();
       }
     });
 
