@@ -241,8 +241,12 @@ export function AiProvidersPage() {
           </Table>
         ) : null}
       </Section>
-      {editing ? <ProviderForm key={editing.id} editing={editing} onDone={() => setEditing(null)} /> : null}
-      <ProviderForm key="new" editing={null} onDone={() => undefined} />
+      {/* One form at a time: editing replaces the "add" form until saved or cancelled. */}
+      {editing ? (
+        <ProviderForm key={editing.id} editing={editing} onDone={() => setEditing(null)} />
+      ) : (
+        <ProviderForm key="new" editing={null} onDone={() => undefined} />
+      )}
     </Page>
   );
 }
