@@ -222,6 +222,34 @@ describeWithBrowser('tags, settings, AI providers and the sync record', (b) => {
       await audit(page, 'settings AI');
     });
 
+    it('a user without admin rights chooses the provider in their settings and has no admin page', async () => {
+      const bea = { username: 'bea', password: 'Silver-Otter-Harbour-83' };
+      const created = await context.request.post(`${server.url}/api/admin/users`, { headers: { 'x-csrf-token': csrf }, data: { ...bea, role: 'user' } });
+      expect(created.status(), await created.text()).toBe(201);
+      const other = await b.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
+      try {
+        const login = await other.request.post(`${server.url}/api/auth/login`, { data: bea });
+        expect(login.status()).toBe(200);
+        const p = await other.newPage();
+        await p.goto(`${server.url}/settings`);
+        await heading(p, 'Settings');
+        expect(await p.getByRole('navigation').getByRole('link', { name: 'AI providers' }).count()).toBe(0);
+        await p.getByTestId('ai-provider').selectOption({ label: 'Nowhere (cloud)' });
+        expect(await p.getByTestId('ai-locality').textContent()).toContain('your mail is anonymised before it is sent');
+        await p.getByTestId('ai-provider').locator('xpath=ancestor::section').getByRole('button', { name: 'Save' }).click();
+        await p.getByText('Saved.').waitFor();
+        const choice = (await (await other.request.get(`${server.url}/api/settings/ai`)).json()) as { providerId: string | null; model: string | null };
+        expect(choice.model).toBe('small-model');
+        expect(choice.providerId).toBe((await api<{ items: { id: string }[] }>('/api/admin/ai-providers')).items[0]!.id);
+        await p.goto(`${server.url}/admin/ai-providers`);
+        await heading(p, 'Page not found');
+        expect(await p.content()).not.toContain('192.0.2.1');
+        expect(await b.cspViolations(p)).toEqual([]);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('the account page shows the last sync run after "sync now", as the API records it', async () => {
       // One new message in the inbox: the run record must show it as new there.
       ctx.server.fillRaw(mailbox, 'INBOX', [
