@@ -220,6 +220,22 @@ describeWithBrowser('tags, settings, AI providers and the sync record', (b) => {
       expect(await estimate.textContent()).toMatch(new RegExp(`^${GENERATED + 1} messages, about [\\d,]+ tokens with Nowhere / large-model \\(cloud\\)`));
       await shot(page, 'settings-ai');
       await audit(page, 'settings AI');
+
+      // Editing without typing a key keeps it; a locality set by the admin wins over the address.
+      await page.goto(`${server.url}/admin/ai-providers`);
+      await page.getByRole('button', { name: 'Edit Nowhere' }).click();
+      await page.getByLabel('Locality').selectOption('local');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expect.poll(() => row.locator('.badge').textContent()).toBe('local');
+      expect(await row.textContent()).toContain('set by an admin');
+      expect((await api<{ items: { hasApiKey: boolean; localityOverride: string | null }[] }>('/api/admin/ai-providers')).items[0]).toMatchObject({
+        hasApiKey: true,
+        localityOverride: 'local',
+      });
+      await page.getByRole('button', { name: 'Edit Nowhere' }).click();
+      await page.getByLabel('Locality').selectOption('');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expect.poll(() => row.locator('.badge').textContent()).toBe('cloud');
     });
 
     it('a user without admin rights chooses the provider in their settings and has no admin page', async () => {
