@@ -21,6 +21,8 @@ const ADMIN_PAGES: [string, string][] = [
   ['/admin/invitations', 'Invitations'],
   ['/admin/audit', 'Audit log'],
   ['/admin/jobs', 'Jobs'],
+  ['/tags', 'Tags'],
+  ['/admin/ai-providers', 'AI providers'],
 ];
 
 describeWithBrowser('web UI end to end', (b) => {

@@ -1,5 +1,5 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { installApiHooks } from './api';
 import { ErrorNote, Loading, Page } from './components';
 import { useI18n } from './i18n';
@@ -8,6 +8,7 @@ import { KeyboardShortcuts } from './keyboard';
 import { DashboardPage } from './pages/dashboard';
 import { MessageListPage } from './pages/message-list';
 import { MessageViewPage } from './pages/message-view';
+import { TagsPage } from './pages/tags';
 import { AccountDetailPage } from './pages/account-detail';
 import { AccountNewPage } from './pages/account-new';
 import { AccountsPage } from './pages/accounts';
@@ -22,6 +23,9 @@ import { SESSION_KEY, useLogout, useSession } from './session';
 import { StepUpDialog } from './step-up';
 import { useTheme, type ThemeChoice } from './theme';
 import type { Me } from './types';
+
+// Admin-only and rarely opened: loaded on demand, so it does not weigh on the first load.
+const AiProvidersPage = lazy(() => import('./pages/admin-ai').then((m) => ({ default: m.AiProvidersPage })));
 
 function ThemeSelect() {
   const { t } = useI18n();
@@ -45,6 +49,7 @@ function Header({ me }: { me: Me | null }) {
     ? [
         ['/', t('nav.home')],
         ['/messages', t('nav.messages')],
+        ['/tags', t('nav.tags')],
         ['/accounts', t('nav.accounts')],
         ['/settings', t('nav.settings')],
         ...(me.role === 'admin'
@@ -53,6 +58,7 @@ function Header({ me }: { me: Me | null }) {
               ['/admin/invitations', t('nav.invitations')],
               ['/admin/audit', t('nav.audit')],
               ['/admin/jobs', t('nav.jobs')],
+              ['/admin/ai-providers', t('nav.aiProviders')],
             ] as [string, string][])
           : []),
       ]
@@ -106,6 +112,8 @@ function routeFor(me: Me, path: string) {
       return <MessageListPage />;
     case '/accounts':
       return <AccountsPage />;
+    case '/tags':
+      return <TagsPage />;
     case '/settings':
       return <SettingsPage />;
     case '/settings/2fa':
@@ -124,6 +132,12 @@ function routeFor(me: Me, path: string) {
     if (path === '/admin/invitations') return <InvitationsPage />;
     if (path === '/admin/audit') return <AuditPage />;
     if (path === '/admin/jobs') return <JobsPage />;
+    if (path === '/admin/ai-providers')
+      return (
+        <Suspense fallback={<Loading />}>
+          <AiProvidersPage />
+        </Suspense>
+      );
   }
   return <NotFound />;
 }

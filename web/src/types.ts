@@ -115,6 +115,29 @@ export interface Account {
   capabilities: string[];
   createdAt: number;
   updatedAt: number;
+  /** Only on GET /api/accounts/:id: the record of the last sync run, or null before the first. */
+  lastRun?: LastRun | null;
+}
+
+/** One folder's part of a sync run (`lastRun.folders` on GET /api/accounts/:id). */
+export interface FolderRun {
+  folderId: string;
+  path: string | null;
+  /** 'skip', 'initial', 'reseed', or incremental steps joined by '+'. */
+  strategy: string;
+  new: number;
+  changed: number;
+  deleted: number;
+  durationMs: number;
+  error: string | null;
+}
+
+export interface LastRun {
+  startedAt: number;
+  finishedAt: number;
+  outcome: 'ok' | 'partial' | 'failed';
+  errorCode: string | null;
+  folders: FolderRun[];
 }
 
 export interface Folder {

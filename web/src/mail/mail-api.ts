@@ -1,5 +1,5 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
-import { get, post } from '../api';
+import { ApiError, get, post } from '../api';
 
 /** Shapes of the mail API (API.md). Fields other parts add later (tags, threads, pendingSync) are optional. */
 export interface SummaryAnalysis {
@@ -224,6 +224,35 @@ export function useCorrection(id: string) {
       post<{ analysis: FullAnalysis; tags?: TagRef[] }>(`/api/messages/${id}/correction`, body),
     onSuccess: (res) => {
       client.setQueryData<MessageDetail>(messageKey(id), (old) => (old ? { ...old, analysis: res.analysis, ...(res.tags ? { tags: res.tags } : {}) } : old));
+      refreshMail(client);
+    },
+  });
+}
+
+/**
+ * Accepts one of the analyser's suggested tags: creates the tag when the user has none of that name
+ * (or finds it when another tab just did), then assigns it (`POST /api/messages/:id/tags`).
+ */
+export function useSuggestedTag(id: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: async ({ key, tagId }: { key: string; tagId: string | null }) => {
+      let tag = tagId;
+      if (!tag) {
+        try {
+          tag = (await post<TagRef>('/api/tags', { name: key })).id;
+        } catch (err) {
+          if (!(err instanceof ApiError) || err.code !== 'TAG_NAME_TAKEN') throw err;
+          const { items } = await get<{ items: TagRef[] }>('/api/tags');
+          tag = items.find((x) => x.name.toLowerCase() === key.toLowerCase())?.id ?? null;
+          if (!tag) throw err;
+        }
+      }
+      return post<{ tags: TagRef[] }>(`/api/messages/${id}/tags`, { tagId: tag });
+    },
+    onSuccess: async (res) => {
+      client.setQueryData<MessageDetail>(messageKey(id), (old) => (old ? { ...old, tags: res.tags } : old));
+      await client.invalidateQueries({ queryKey: ['tags'] });
       refreshMail(client);
     },
   });

@@ -6,6 +6,7 @@ import { useI18n } from '../i18n';
 import { ACCOUNTS_KEY, accountKey, foldersKey } from '../live-sync';
 import { Link, navigate } from '../router';
 import type { Account, ConnectionTest, Folder } from '../types';
+import { LastRunSection } from './account-run';
 import { ConnectionResult, PinnedCertificate, ServerFields, SyncFacts, SyncPanel, connectionFailure, roleText, type ServerValues } from './account-parts';
 
 /** One account: sync state and "sync now", folders to sync, settings, delete. */
@@ -27,6 +28,7 @@ export function AccountDetailPage({ id }: { id: string }) {
             <SyncFacts account={a} />
             <SyncPanel account={a} />
           </Section>
+          <LastRunSection account={a} />
           <FoldersSection account={a} />
           <SettingsSection key={a.updatedAt} account={a} />
           <DeleteSection account={a} />

@@ -68,6 +68,7 @@ export function SyncPanel({ account }: { account: Account }) {
 export function SyncFacts({ account }: { account: Account }) {
   const { t, formatTime } = useI18n();
   return (
+    <>
     <dl className="facts">
       <dt>{t('common.state')}</dt>
       <dd>
@@ -85,10 +86,16 @@ export function SyncFacts({ account }: { account: Account }) {
         </>
       ) : null}
     </dl>
+    {account.syncState === 'auth_error' || account.syncState === 'error' ? (
+      <p className="note" data-testid="sync-hint">
+        {t(account.syncState === 'auth_error' ? 'run.hint.auth_error' : 'run.hint.error')}
+      </p>
+    ) : null}
+    </>
   );
 }
 
-function errorCodeText(t: (k: MessageKey) => string, code: string, message: string | null): string {
+export function errorCodeText(t: (k: MessageKey) => string, code: string, message: string | null): string {
   const key = `error.${code}` as MessageKey;
   if (t(key) !== key) return t(key);
   return message ?? code;

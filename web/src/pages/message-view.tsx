@@ -7,6 +7,7 @@ import {
   CATEGORIES,
   useAccountFolders,
   useCorrection,
+  useSuggestedTag,
   useMessage,
   useMessageAction,
   useTags,
@@ -116,11 +117,41 @@ function Correction({ m }: { m: MessageDetail }) {
         </select>
       </label>
       <TagChoice m={m} onChange={(tags) => correct.mutate({ tags })} busy={correct.isPending} />
+      <SuggestedTags m={m} />
       <label className="check">
         <input type="checkbox" checked={a.isSpam === true} disabled={correct.isPending} onChange={(e) => correct.mutate({ spam: e.target.checked })} />
         {t('view.spam')}
       </label>
       <ErrorNote error={correct.error} />
+    </div>
+  );
+}
+
+/** The analyser's suggested tags not yet on the message, each a one-click "add" (the tag is created if needed). */
+function SuggestedTags({ m }: { m: MessageDetail }) {
+  const { t } = useI18n();
+  const add = useSuggestedTag(m.id);
+  const onIt = new Set((m.tags ?? []).map((x) => x.id));
+  const have = new Set((m.tags ?? []).map((x) => x.name.toLowerCase()));
+  const open = (m.analysis?.suggestedTags ?? []).filter((s) => !(s.tagId && onIt.has(s.tagId)) && !have.has(s.key.toLowerCase()));
+  if (!m.tags || open.length === 0) return null;
+  return (
+    <div className="suggested-tags" role="group" aria-label={t('tags.suggested')}>
+      <span className="muted">{t('tags.suggested')}:</span>
+      {open.map((s) => (
+        <button
+          key={s.key}
+          type="button"
+          className="chip"
+          disabled={add.isPending}
+          aria-label={t('tags.addSuggested', { name: s.key })}
+          data-testid={`suggest-${s.key}`}
+          onClick={() => add.mutate(s)}
+        >
+          + {s.key}
+        </button>
+      ))}
+      <ErrorNote error={add.error} />
     </div>
   );
 }

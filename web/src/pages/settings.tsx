@@ -6,6 +6,8 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { SESSION_KEY, useMe } from '../session';
 import type { Language } from '../types';
+import { AiSection } from './settings-ai';
+import { SenderSections } from './settings-senders';
 import { TokensSection } from './tokens';
 
 export function LanguageSelect({ id }: { id?: string }) {
@@ -126,6 +128,10 @@ export function SettingsPage() {
         <TwoFactorSection />
         <PasswordSection />
       </div>
+      <div className="grid">
+        <SenderSections />
+      </div>
+      <AiSection />
       <TokensSection />
     </Page>
   );
