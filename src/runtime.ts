@@ -130,7 +130,7 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
   try {
     // After a sync, operations left pending by a failed write-back job get a new job.
     const afterSync = async (userId: string, accountId: string) => void (jobs && (await resumeWriteBack(database.db, jobs.queue, userId, accountId)));
-    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto, writeBack, afterSync, refine: createLlmRefiner({ db: database.db, crypto, providers: aiProviders, now: Date.now }) }, schedules: () => accountSchedules(database.db) });
+    jobs = await openJobs({ config, database, logger, role, handlers: { accountSync, crypto, writeBack, afterSync, llmCacheRetentionDays: config.analysis.llmCacheRetentionDays, refine: createLlmRefiner({ db: database.db, crypto, providers: aiProviders, now: Date.now }) }, schedules: () => accountSchedules(database.db) });
   } catch (err) {
     await accounts.close();
     await parsePool?.close();

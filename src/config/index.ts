@@ -33,6 +33,8 @@ export interface Config {
     /** Without CONDSTORE, flags of known messages are re-read at most this often. */
     flagCheckMinutes: number;
   };
+  /** Analysis upkeep: LLM answers are cached this long (then pruned by the daily maintenance job). */
+  analysis: { llmCacheRetentionDays: number };
   /** Test hook: the named crash point kills the process (MAILHELPER_CRASH_AT); never set in production. */
   crashAt: string | null;
 }
@@ -124,6 +126,7 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_SECONDS: intIn(0, 3600).default(20),
   JOBS_CONCURRENCY: intIn(1, 256).default(4),
   JOBS_PER_USER_CAP: intIn(1, 256).default(2),
+  LLM_CACHE_RETENTION_DAYS: intIn(1, 3650).default(30),
 });
 
 export type EnvInput = Partial<Record<keyof z.input<typeof envSchema>, string>>;
@@ -187,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
       maxMessageBytes: e.MAX_MESSAGE_MB * 1024 * 1024,
       flagCheckMinutes: e.FLAG_CHECK_MINUTES,
     },
+    analysis: { llmCacheRetentionDays: e.LLM_CACHE_RETENTION_DAYS },
     crashAt: e.MAILHELPER_CRASH_AT,
   };
 }

@@ -53,8 +53,14 @@ export async function openJobs(options: OpenJobsOptions): Promise<JobsRuntime> {
   const db = database.db;
   const signals =
     database.dialect === 'sqlite' ? createMemorySignals() : createPgSignals({ url: config.database.url, db, logger: logger.child({ part: 'job-signals' }) });
-  const registry = createJobRegistry(options.definitions ?? createJobDefinitions({ db, ...options.handlers }));
+  let queueRef: EmbeddedQueue | null = null;
+  const lateQueue = () => {
+    if (!queueRef) throw new Error('job queue not open yet');
+    return queueRef;
+  };
+  const registry = createJobRegistry(options.definitions ?? createJobDefinitions({ db, queue: lateQueue, ...options.handlers }));
   const queue = createEmbeddedQueue({ db, registry, signals });
+  queueRef = queue;
   const admin = createJobAdmin({ db, queue, signals, registry });
 
   let worker: EmbeddedWorker | null = null;
@@ -76,7 +82,7 @@ export async function openJobs(options: OpenJobsOptions): Promise<JobsRuntime> {
       db,
       queue,
       logger,
-      entries: async () => [...(options.definitions ? [] : systemSchedules), ...(extra ? await extra() : [])],
+      entries: async () => [...(options.definitions ? [] : systemSchedules.filter((e) => registry.get(e.type))), ...(extra ? await extra() : [])],
     });
     scheduler.start(options.schedulerEveryMs ?? 5_000);
   }

@@ -31,6 +31,21 @@ export async function pendingMessages(ex: Executor, userId: string, accountId: s
 }
 
 /**
+ * Every account (of any user) with messages left pending for this error code (a system job's scan:
+ * it yields ids only, and whatever it queues runs as the account's owner).
+ */
+export async function accountsWithDeferred(ex: Executor, errorCode: string): Promise<Array<{ userId: string; accountId: string }>> {
+  const rows = await ex
+    .selectFrom('messages')
+    .select(['user_id', 'account_id'])
+    .distinct()
+    .where('analysis_status', '=', 'pending')
+    .where('analysis_error', '=', errorCode)
+    .execute();
+  return rows.map((r) => ({ userId: r.user_id, accountId: r.account_id }));
+}
+
+/**
  * Up to `limit` earlier messages of the same thread as `messageId` (the newest of them, returned
  * oldest first), with the sealed columns the analyser reads: the LLM's thread context.
  */

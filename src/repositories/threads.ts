@@ -171,17 +171,28 @@ export async function mergeThreads(ex: Executor, userId: string, targetId: strin
     .execute();
 }
 
-/** Recounts threads after messages were deleted; threads left empty go too (their keys with them). */
+/**
+ * Recounts threads after messages were deleted (count and last date); threads left empty go too
+ * (their keys with them).
+ */
 export async function recountThreads(ex: Executor, userId: string, threadIds: readonly string[], now: number): Promise<void> {
   for (const id of new Set(threadIds)) {
-    const { n } = await ex
+    const { n, last } = await ex
       .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.max('date').as('last')])
       .where('user_id', '=', userId)
       .where('thread_id', '=', id)
       .executeTakeFirstOrThrow();
-    if (Number(n) === 0) await ex.deleteFrom('threads').where('user_id', '=', userId).where('id', '=', id).execute();
-    else await ex.updateTable('threads').set({ message_count: Number(n), updated_at: now }).where('user_id', '=', userId).where('id', '=', id).execute();
+    if (Number(n) === 0) {
+      await ex.deleteFrom('threads').where('user_id', '=', userId).where('id', '=', id).execute();
+      continue;
+    }
+    await ex
+      .updateTable('threads')
+      .set({ message_count: Number(n), ...(last === null ? {} : { last_date: Number(last) }), updated_at: now })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .execute();
   }
 }
 

@@ -8,6 +8,7 @@ import type { MailHtml } from '../../services/messages/mail-html.js';
 import type { MessageReader, MessageSummary } from '../../services/messages/message-reader.js';
 import { viewerOf } from '../plugins/auth.js';
 import { parseInput } from '../validation.js';
+import { anyObject, apiDoc, pageOf } from '../api-docs.js';
 
 /** A yes/no filter: absent means either. */
 const flag = z
@@ -112,7 +113,7 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
   app,
   { reader, analysis, mailHtml },
 ) => {
-  app.get('/messages', async (req) => {
+  app.get('/messages', apiDoc({ summary: 'Messages, newest first or by score, with filters; cursor-paged', query: listQuery, response: { 200: pageOf } }), async (req) => {
     const q = parseInput(listQuery, req.query);
     const page = await reader.listMessages(viewerOf(req).id, {
       accountId: q.account,
@@ -135,13 +136,13 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
     return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
   });
 
-  app.get('/threads/:id', async (req) => {
+  app.get('/threads/:id', apiDoc({ summary: 'A thread’s messages, oldest first', params: idParams, response: { 200: z.object({ id: z.string(), items: z.array(anyObject) }) } }), async (req) => {
     const { id } = parseInput(idParams, req.params);
     const thread = await reader.getThread(viewerOf(req).id, id);
     return { id: thread.id, items: thread.messages.map(toSummary) };
   });
 
-  app.get('/messages/:id', async (req) => {
+  app.get('/messages/:id', apiDoc({ summary: 'One message: headers, text, sanitised HTML, attachments, copies, analysis', params: idParams, response: { 200: anyObject } }), async (req) => {
     const { id } = parseInput(idParams, req.params);
     const m = await reader.getMessage(viewerOf(req).id, id);
     const body = mailHtml.preview(m);
@@ -172,26 +173,26 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
     };
   });
 
-  app.get('/dashboard', async (req) => {
+  app.get('/dashboard', apiDoc({ summary: 'The 3×3 priority matrix: counts and top messages per cell', query: dashboardQuery, response: { 200: z.object({ cells: z.array(anyObject) }) } }), async (req) => {
     const q = parseInput(dashboardQuery, req.query);
     const { cells } = await analysis.dashboard(viewerOf(req).id, q.account);
     return { cells: cells.map((c) => ({ ...c, top: c.top.map(toSummary) })) };
   });
 
-  app.post('/messages/:id/correction', async (req) => {
+  app.post('/messages/:id/correction', apiDoc({ summary: 'The user corrects the analysis (the source of truth for learning)', params: idParams, body: correctionBody, response: { 200: z.object({ analysis: anyObject, tags: z.array(anyObject) }) } }), async (req) => {
     const { id } = parseInput(idParams, req.params);
     const body = parseInput(correctionBody, req.body ?? {});
     const result = await analysis.correct(viewerOf(req).id, id, body);
     return { analysis: result, tags: await analysis.tagsOf(viewerOf(req).id, id) };
   });
 
-  app.get('/messages/:id/source', async (req, reply) => {
+  app.get('/messages/:id/source', apiDoc({ summary: 'The raw message (message/rfc822 download)', params: idParams, response: { 200: 'message/rfc822 attachment' } }), async (req, reply) => {
     const { id } = parseInput(idParams, req.params);
     const source = await reader.openSource(viewerOf(req).id, id);
     return asDownload(reply, 'message/rfc822', `${id}.eml`, source.size).send(Readable.from(source.chunks));
   });
 
-  app.get('/messages/:id/render', async (req, reply) => {
+  app.get('/messages/:id/render', apiDoc({ summary: 'The sanitised mail HTML as a document for the sandboxed frame', params: idParams, query: renderQuery, response: { 200: 'text/html with its own CSP' } }), async (req, reply) => {
     const { id } = parseInput(idParams, req.params);
     const q = parseInput(renderQuery, req.query);
     const remoteImages = q.images === '1';
@@ -207,7 +208,7 @@ export const messageRoutes: FastifyPluginAsync<{ reader: MessageReader; analysis
       .send(doc);
   });
 
-  app.get('/messages/:id/attachments/:index', async (req, reply) => {
+  app.get('/messages/:id/attachments/:index', apiDoc({ summary: 'One attachment (download)', params: attachmentParams, response: { 200: 'the attachment, as a download' } }), async (req, reply) => {
     const { id, index } = parseInput(attachmentParams, req.params);
     const att = await reader.openAttachment(viewerOf(req).id, id, index);
     const name = att.info.filename ?? `attachment-${index}`;

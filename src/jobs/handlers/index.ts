@@ -10,6 +10,8 @@ import type { WriteBack } from '../../services/writeback/write-back.js';
 import type { Crypto } from '../../crypto/crypto.js';
 import { PRUNE_HISTORY, pruneHistoryJob } from './prune-history.js';
 import type { LlmRefiner } from '../../services/analysis/llm-refine.js';
+import type { JobQueue } from '../types.js';
+import { RETRY_DEFERRED_ANALYSIS, retryDeferredAnalysisJob } from './retry-deferred-analysis.js';
 
 export interface HandlerDeps {
   db: Kysely<Database>;
@@ -23,6 +25,10 @@ export interface HandlerDeps {
   writeBack?: WriteBack;
   /** Runs after each successful account sync (re-queues write-back left pending). */
   afterSync?: (userId: string, accountId: string) => Promise<void>;
+  /** Cached LLM answers older than this many days are pruned daily (default 30). */
+  llmCacheRetentionDays?: number;
+  /** The queue the handlers enqueue follow-up jobs into (bound once it exists); with it and `crypto`, `analysis.retry-deferred` is registered. */
+  queue?: () => Pick<JobQueue, 'enqueue'>;
 }
 
 /** Every job type this version runs. New handlers are added here (one file each). */
@@ -32,10 +38,12 @@ export function createJobDefinitions(deps: HandlerDeps): JobDefinition[] {
     ...(deps.accountSync ? [accountSyncJob({ accountSync: deps.accountSync, afterSync: deps.afterSync })] : []),
     ...(deps.writeBack ? [writeBackJob({ writeBack: deps.writeBack })] : []),
     ...(deps.crypto ? [analysisRunJob({ db: deps.db, crypto: deps.crypto, now: Date.now, refine: deps.refine })] : []),
+    ...(deps.crypto && deps.queue ? [retryDeferredAnalysisJob({ db: deps.db, queue: deps.queue })] : []),
   ];
 }
 
-/** Periodic system jobs; per-account sync schedules are added by the sync service. */
+/** Periodic system jobs (those whose handler is registered); per-account sync schedules are added by the sync service. */
 export const systemSchedules: ScheduleEntry[] = [
   { key: 'system.prune-history', type: PRUNE_HISTORY, payload: {}, userId: null, intervalMs: 24 * 60 * 60_000 },
+  { key: 'system.retry-deferred-analysis', type: RETRY_DEFERRED_ANALYSIS, payload: {}, userId: null, intervalMs: 24 * 60 * 60_000 },
 ];

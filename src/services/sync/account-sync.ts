@@ -116,19 +116,23 @@ export function createAccountSync(deps: AccountSyncDeps) {
           accountId,
           async (client) => {
             await deps.folders.refresh(userId, accountId, client);
-            const folders = await db
+            const rows = await db
               .selectFrom('folders')
-              .select(['id', 'path'])
+              .select(['id', 'path', 'role'])
               .where('user_id', '=', userId)
               .where('account_id', '=', accountId)
               .where('is_synced', '=', 1)
               .where('is_gone', '=', 0)
-              .orderBy('role')
               .execute();
+            // By role, then by path (sealed, so sorted here): the same order on every run and both
+            // databases, so a crash-suite seed (crash point + batch number) repeats exactly.
+            const folders = rows
+              .map((f) => ({ id: f.id, role: f.role, path: cipher.openText('folder.path.v1', f.id, f.path) }))
+              .sort((a, b) => compareFolders(a, b));
             let done = 0;
             for (const f of folders) {
               ctx.signal.throwIfAborted();
-              const folder = { userId, accountId, folderId: f.id, path: cipher.openText('folder.path.v1', f.id, f.path) };
+              const folder = { userId, accountId, folderId: f.id, path: f.path };
               const folderStart = deps.options.now();
               try {
                 const r = await syncFolder(
@@ -205,3 +209,14 @@ function errorCode(err: unknown): string {
 }
 
 export type AccountSync = ReturnType<typeof createAccountSync>;
+
+/** Folders with a role first (by role name), then the rest; ties by path, then id. */
+export function compareFolders(a: { id: string; role: string | null; path: string }, b: { id: string; role: string | null; path: string }): number {
+  if (a.role !== b.role) {
+    if (a.role === null) return 1;
+    if (b.role === null) return -1;
+    return a.role < b.role ? -1 : 1;
+  }
+  if (a.path !== b.path) return a.path < b.path ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
