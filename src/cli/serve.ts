@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { buildApp } from '../http/app.js';
-import { reloadKeysOnSighup } from '../crypto/open-crypto.js';
-import { openRuntime, type Role } from '../runtime.js';
+import type { Role } from '../runtime.js';
 import type { Services } from '../services/index.js';
 import { cliLogger, configOrExit, exitOnSignals, reportFatal } from './common.js';
 import { loadOrCreateTls } from './tls.js';
@@ -49,6 +47,8 @@ export function registerServe(program: Command, role: Extract<Role, 'serve' | 'w
           }
           https = { key: tls.key, cert: tls.cert };
         }
+        // Loaded here, not at the top: `--help` and the other commands need none of it.
+        const [{ openRuntime }, { buildApp }, { reloadKeysOnSighup }] = await Promise.all([import('../runtime.js'), import('../http/app.js'), import('../crypto/open-crypto.js')]);
         const runtime = await openRuntime(config, role, logger);
         const app = await buildApp({ ...runtime, https });
         exitOnSignals(logger, config.shutdownGraceSeconds, async () => {

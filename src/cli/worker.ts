@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { reloadKeysOnSighup } from '../crypto/open-crypto.js';
-import { openRuntime } from '../runtime.js';
 import { cliLogger, configOrExit, exitOnSignals, reportFatal } from './common.js';
 
 export function registerWorker(program: Command): void {
@@ -17,6 +15,8 @@ export function registerWorker(program: Command): void {
       const config = configOrExit({ dataDir: opts.dataDir });
       const logger = cliLogger(config);
       try {
+        // Loaded here, not at the top: `--help` and the other commands need none of it.
+        const [{ openRuntime }, { reloadKeysOnSighup }] = await Promise.all([import('../runtime.js'), import('../crypto/open-crypto.js')]);
         const runtime = await openRuntime(config, 'worker', logger);
         logger.info({ worker: runtime.jobs.worker?.id, concurrency: config.jobs.concurrency }, 'mailhelper worker started');
         exitOnSignals(logger, config.shutdownGraceSeconds, () => runtime.close());
