@@ -128,10 +128,15 @@ export async function prepareBatch(cipher: UserCipher, input: BatchInput, option
   const now = options.now ?? Date.now;
   const raws = input.items.map((item) => joinRaw(item.raw));
   // All parses start at once: with a pool, large messages run on workers while small ones parse here.
-  const parsed = await Promise.all(raws.map((raw, i) => parse(raw, { maxBytes: options.maxBytes }).then((p) => markTooLarge(p, input.items[i]!.size, options.maxBytes))));
-  // Bodies compress on zlib's thread pool, all of the batch at once, while nothing else waits on this loop.
-  const bodies = await Promise.all(parsed.map(async (p) => ({ text: await encodeBody(p.text), html: await encodeBody(p.html) })));
-  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, raws[i]!, item.size ?? raws[i]!.length, parsed[i]!, bodies[i]!, now()));
+  // Each message's bodies compress on zlib's thread pool as soon as it is parsed, while the rest parse.
+  const done = await Promise.all(
+    raws.map(async (raw, i) => {
+      const parsed = markTooLarge(await parse(raw, { maxBytes: options.maxBytes }), input.items[i]!.size, options.maxBytes);
+      const [text, html] = await Promise.all([encodeBody(parsed.text), encodeBody(parsed.html)]);
+      return { parsed, bodies: { text, html } };
+    }),
+  );
+  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, raws[i]!, item.size ?? raws[i]!.length, done[i]!.parsed, done[i]!.bodies, now()));
   return { userId: input.userId, accountId: input.accountId, folderId: input.folderId, uidvalidity: input.uidvalidity, messages };
 }
 
