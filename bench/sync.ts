@@ -55,6 +55,7 @@ async function main() {
       for (const dialect of dialects) {
         const product = await best(() => child({ ...base, kind: 'product', dialect }));
         line(`product initial sync [${dialect}]`, product);
+        stages(product);
         console.log(`  second sync, unchanged [${dialect}]: ${(product.second!.seconds * 1000).toFixed(0)} ms, ${product.second!.fetched} fetched`);
       }
       return;
@@ -69,9 +70,7 @@ async function main() {
       const product = fastest(runs.map((r) => r.product));
       line(`naive loop [${dialect}]`, naive);
       line(`product initial sync [${dialect}]`, product);
-      const p = product.phases!;
-      const other = product.seconds - p.prepare - p.write;
-      console.log(`    stages: prepare (parse, hash, seal) ${p.prepare.toFixed(2)} s, write transactions ${p.write.toFixed(2)} s, IMAP fetch and the rest ${other.toFixed(2)} s`);
+      stages(product);
       console.log(`    CPU: product ${product.cpu.toFixed(2)} s vs naive loop ${naive.cpu.toFixed(2)} s (${(product.cpu / naive.cpu).toFixed(2)}x) vs bare fetch ${bare.cpu.toFixed(2)} s`);
       const s = product.second!;
       const fetches = (s.commands.FETCH ?? 0) + (s.commands['UID FETCH'] ?? 0);
@@ -148,3 +147,9 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+function stages(product: RunResult): void {
+  const p = product.phases!;
+  const other = product.seconds - p.prepare - p.write;
+  console.log(`    stages: prepare (parse, hash, seal) ${p.prepare.toFixed(2)} s, write transactions ${p.write.toFixed(2)} s, IMAP fetch and the rest ${other.toFixed(2)} s`);
+}

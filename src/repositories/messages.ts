@@ -11,8 +11,11 @@ export interface IdentityCandidate {
   message_id_hash: Buffer | null;
 }
 
-export async function insertMessage(ex: Executor, row: Insertable<MessagesTable>): Promise<void> {
-  await ex.insertInto('messages').values(row).execute();
+/** Rows per multi-row message INSERT: ~30 columns each, far below both databases' bind-parameter limits. */
+const MESSAGES_PER_INSERT = 100;
+
+export async function insertMessages(ex: Executor, rows: readonly Insertable<MessagesTable>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += MESSAGES_PER_INSERT) await ex.insertInto('messages').values(rows.slice(i, i + MESSAGES_PER_INSERT)).execute();
 }
 
 export async function findMessage(ex: Executor, userId: string, messageId: string): Promise<MessageRow | null> {

@@ -2,6 +2,7 @@ import type { AnalysisInput, MailAddress as AnalysisAddress } from '../../ai/typ
 import type { UserCipher } from '../../crypto/crypto.js';
 import type { MailAddress, ParsedCalendar } from '../../mail/mime/parse.js';
 import type { MessageEnvelope } from '../messages/message-reader.js';
+import { openBody } from '../sync/message-body.js';
 import { CONTEXT } from '../sync/message-identity.js';
 
 /** The stored columns the analyser needs (sealed as in the store). */
@@ -44,7 +45,7 @@ export function analysisInputOf(
   earlierCorrespondence: number,
 ): { input: AnalysisInput; envelope: MessageEnvelope } {
   const env = JSON.parse(cipher.openText(CONTEXT.envelope, row.id, row.envelope)) as MessageEnvelope;
-  const text = row.body_text ? cipher.openText(CONTEXT.text, row.id, row.body_text) : row.body_html ? htmlToText(cipher.openText(CONTEXT.html, row.id, row.body_html)) : '';
+  const text = row.body_text ? openBody(cipher, CONTEXT.text, row.id, row.body_text) : row.body_html ? htmlToText(openBody(cipher, CONTEXT.html, row.id, row.body_html)) : '';
   const calendar = row.calendar ? (JSON.parse(cipher.openText(CONTEXT.calendar, row.id, row.calendar)) as ParsedCalendar) : null;
   const to = (env.to ?? []).map(address);
   const cc = (env.cc ?? []).map(address);

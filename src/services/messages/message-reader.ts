@@ -11,6 +11,7 @@ import { findMessage } from '../../repositories/messages.js';
 import { syncStateOf } from '../../repositories/pending-operations.js';
 import { syncErrorOf } from '../writeback/sync-errors.js';
 import { findThread } from '../../repositories/threads.js';
+import { openBody } from '../sync/message-body.js';
 import { CONTEXT } from '../sync/message-identity.js';
 import { tagRefsOf, type TagRef } from '../tag-refs.js';
 
@@ -300,8 +301,8 @@ export function createMessageReader(deps: MessageReaderDeps) {
       tags: (await tagRefsOf(db, cipher, userId, [row.id])).get(row.id) ?? [],
       ...writeBackState((await syncStateOf(db, userId, [row.id])).get(row.id)),
       headers: openEnvelope(cipher, row.id, row.envelope),
-      text: openOptional(cipher, CONTEXT.text, row.id, row.body_text),
-      html: openOptional(cipher, CONTEXT.html, row.id, row.body_html),
+      text: row.body_text ? openBody(cipher, CONTEXT.text, row.id, row.body_text) : null,
+      html: row.body_html ? openBody(cipher, CONTEXT.html, row.id, row.body_html) : null,
       calendar: calendar ? invitation(JSON.parse(calendar) as ParsedCalendar) : null,
       attachments: attachments.map((a) => ({
         index: a.index,

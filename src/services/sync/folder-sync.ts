@@ -205,17 +205,20 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
 
     for (const batch of await planBatches(client, wanted, options)) {
       deps.signal.throwIfAborted();
-      const items = await fetchSources(client, batch, options);
+      let items: FetchedMessage[] | null = await fetchSources(client, batch, options);
       deps.crash?.('after-fetch');
       result.fetched += items.length;
+      const highestUid = items.length > 0 ? Math.max(...items.map((m) => m.uid)) : null;
       const prepared = await store.prepare(deps.cipher, folder, uidvalidity, items);
+      // The fetched sources are sealed now: nothing may keep them alive while the batch is written.
+      items = null;
       deps.crash?.('after-prepare');
       const written = await fenced(async (trx) => {
         const w = await store.write(trx, prepared);
         deps.crash?.('mid-transaction');
-        if (!plan.initial && items.length > 0) {
+        if (!plan.initial && highestUid !== null) {
           // Resume point for new mail: everything below this UID is stored.
-          const next = Math.max(...items.map((m) => m.uid)) + 1;
+          const next = highestUid + 1;
           await trx
             .updateTable('folders')
             .set({ uidnext: next, updated_at: options.now() })
@@ -368,21 +371,16 @@ async function planBatches(client: ImapSession, uids: number[], options: FolderS
 
 /** Fills in the raw source of every message within the size limit; of larger ones only the header block. */
 async function fetchSources(client: ImapSession, batch: FetchedMessage[], options: FolderSyncOptions): Promise<FetchedMessage[]> {
-  const byUid = new Map(batch.map((m) => [m.uid, m]));
+  // New objects, not the planned ones: the plan of the whole folder must not hold every fetched source.
+  const raw = new Map<number, Buffer>();
   const small = batch.filter((m) => m.size <= options.maxMessageBytes).map((m) => m.uid);
   const large = batch.filter((m) => m.size > options.maxMessageBytes).map((m) => m.uid);
   if (small.length) {
-    for await (const m of client.fetch(uidRanges(small), { uid: true, source: true }, { uid: true })) {
-      const item = byUid.get(m.uid);
-      if (item && m.source) item.raw = m.source;
-    }
+    for await (const m of client.fetch(uidRanges(small), { uid: true, source: true }, { uid: true })) if (m.source) raw.set(m.uid, m.source);
   }
   if (large.length) {
-    for await (const m of client.fetch(uidRanges(large), { uid: true, headers: true }, { uid: true })) {
-      const item = byUid.get(m.uid);
-      if (item && m.headers) item.raw = m.headers;
-    }
+    for await (const m of client.fetch(uidRanges(large), { uid: true, headers: true }, { uid: true })) if (m.headers) raw.set(m.uid, m.headers);
   }
   // A message expunged between the fetches has nothing to store: leave it out.
-  return batch.filter((m) => m.raw !== null);
+  return batch.flatMap((m) => (raw.has(m.uid) ? [{ ...m, raw: raw.get(m.uid)! }] : []));
 }

@@ -4,6 +4,7 @@ import type { UserCipher } from '../../crypto/crypto.js';
 import type { AttachmentsTable, MessagesTable } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from '../../mail/mime/parse.js';
+import { encodeBody, sealBody } from './message-body.js';
 import { CONTEXT, envelopeHash, flagsText, isReplySubject, messageIdHash, participantHash, THREAD_SUBJECT_PURPOSE, threadSubject } from './message-identity.js';
 
 /**
@@ -127,8 +128,15 @@ export async function prepareBatch(cipher: UserCipher, input: BatchInput, option
   const now = options.now ?? Date.now;
   const raws = input.items.map((item) => joinRaw(item.raw));
   // All parses start at once: with a pool, large messages run on workers while small ones parse here.
-  const parsed = await Promise.all(raws.map((raw, i) => parse(raw, { maxBytes: options.maxBytes }).then((p) => markTooLarge(p, input.items[i]!.size, options.maxBytes))));
-  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, raws[i]!, item.size ?? raws[i]!.length, parsed[i]!, now()));
+  // Each message's bodies compress on zlib's thread pool as soon as it is parsed, while the rest parse.
+  const done = await Promise.all(
+    raws.map(async (raw, i) => {
+      const parsed = markTooLarge(await parse(raw, { maxBytes: options.maxBytes }), input.items[i]!.size, options.maxBytes);
+      const [text, html] = await Promise.all([encodeBody(parsed.text), encodeBody(parsed.html)]);
+      return { parsed, bodies: { text, html } };
+    }),
+  );
+  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, raws[i]!, item.size ?? raws[i]!.length, done[i]!.parsed, done[i]!.bodies, now()));
   return { userId: input.userId, accountId: input.accountId, folderId: input.folderId, uidvalidity: input.uidvalidity, messages };
 }
 
@@ -142,7 +150,7 @@ function markTooLarge(parsed: ParsedMessage, size: number | undefined, maxBytes 
   return { ...parsed, headersOnly: true, text: null, html: null, attachments: [], calendar: null, warnings: [...parsed.warnings, 'TOO_LARGE'] };
 }
 
-function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, raw: Buffer, size: number, parsed: ParsedMessage, now: number): PreparedMessage {
+function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, raw: Buffer, size: number, parsed: ParsedMessage, bodies: { text: Buffer | null; html: Buffer | null }, now: number): PreparedMessage {
   const id = newId();
   const h = parsed.headers;
   const seal = (context: string, value: string | null) => (value === null || value === '' ? null : cipher.sealText(context, id, value));
@@ -237,8 +245,8 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
       is_calendar: parsed.calendar ? 1 : 0,
       is_newsletter: parsed.isNewsletter ? 1 : 0,
       envelope: cipher.sealText(CONTEXT.envelope, id, JSON.stringify(envelope)),
-      body_text: seal(CONTEXT.text, parsed.text),
-      body_html: seal(CONTEXT.html, parsed.html),
+      body_text: sealBody(cipher, CONTEXT.text, id, bodies.text),
+      body_html: sealBody(cipher, CONTEXT.html, id, bodies.html),
       snippet: seal(CONTEXT.snippet, parsed.snippet),
       calendar: parsed.calendar ? cipher.sealText(CONTEXT.calendar, id, JSON.stringify(parsed.calendar)) : null,
       parse_warnings: parsed.warnings.length > 0 ? parsed.warnings.join(' ') : null,

@@ -1,4 +1,5 @@
-import type { Executor } from '../../db/schema.js';
+import type { Insertable } from 'kysely';
+import type { Executor, MessagesTable } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
 import { insertAttachments, insertMessageChunks } from '../../repositories/message-content.js';
 import {
@@ -17,7 +18,7 @@ import {
   updateCopyFlags,
   type CopyRow,
 } from '../../repositories/message-copies.js';
-import { deleteMessages, expiredOrphans, findByIdentity, insertMessage, presentIdentities, refreshMessageState } from '../../repositories/messages.js';
+import { deleteMessages, expiredOrphans, findByIdentity, insertMessages, presentIdentities, refreshMessageState } from '../../repositories/messages.js';
 import { copiesWithPendingMove, pendingFlagsOf } from '../../repositories/pending-operations.js';
 import { recountThreads } from '../../repositories/threads.js';
 import { flagsText } from './message-identity.js';
@@ -79,9 +80,9 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
       result.messageIds.set(pm.uid, match);
       continue;
     }
-    const threadId = await assignThread(trx, batch.userId, pm.threading, Number(pm.row.date), now);
-    await insertMessage(trx, { ...pm.row, thread_id: threadId });
-    pending.add(pm, copyRow(batch, pm, pm.row.id, now));
+    // A merge moves messages between threads: the batch's messages must be in the table first.
+    const threadId = await assignThread(trx, batch.userId, pm.threading, Number(pm.row.date), now, { beforeMerge: () => pending.flush() });
+    pending.add(pm, { ...pm.row, thread_id: threadId }, copyRow(batch, pm, pm.row.id, now));
     // Later messages of this batch may match this one.
     if (pm.emailId) known.emailIds.add(pm.emailId);
     known.contentHashes.add((pm.row.content_hash as Buffer).toString('hex'));
@@ -94,23 +95,27 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
 }
 
 /**
- * Chunks, attachments and copies of new messages, written a batch at a time in multi-row INSERTs
- * (a new message costs its thread and message statements only). Flushed before anything reads
- * copies, and at the end of the batch.
+ * New messages with their chunks, attachments and copies, written a batch at a time in multi-row
+ * INSERTs (a new message costs its thread statements only). Flushed before anything reads messages
+ * or copies (identity matches, a thread merge), and at the end of the batch.
  */
 function pendingWrites(trx: Executor) {
   let messages: PreparedMessage[] = [];
+  let rows: Insertable<MessagesTable>[] = [];
   let copies: ReturnType<typeof copyRow>[] = [];
   return {
-    add(pm: PreparedMessage, copy: ReturnType<typeof copyRow>) {
+    add(pm: PreparedMessage, row: Insertable<MessagesTable>, copy: ReturnType<typeof copyRow>) {
       messages.push(pm);
+      rows.push(row);
       copies.push(copy);
     },
     async flush() {
       if (messages.length === 0) return;
-      const [ms, cs] = [messages, copies];
+      const [ms, rs, cs] = [messages, rows, copies];
       messages = [];
+      rows = [];
       copies = [];
+      await insertMessages(trx, rs);
       await insertMessageChunks(trx, ms.flatMap((pm) => pm.sourceChunks.map((data, seq) => ({ user_id: pm.row.user_id, message_id: pm.row.id, seq, data }))));
       await insertAttachments(trx, ms.flatMap((pm) => pm.attachments));
       await insertCopies(trx, cs);

@@ -19,11 +19,14 @@ export const SUBJECT_FALLBACK_MS = 30 * 24 * 60 * 60 * 1000;
  *
  * The message's ids and participant addresses are recorded as keyed hashes for later messages.
  */
-export async function assignThread(trx: Executor, userId: string, keys: ThreadingKeys, date: number, now: number): Promise<string> {
+export async function assignThread(trx: Executor, userId: string, keys: ThreadingKeys, date: number, now: number, hooks: { beforeMerge?: () => Promise<void> } = {}): Promise<string> {
   const refs = [...(keys.ownHash ? [keys.ownHash] : []), ...keys.parentHashes];
   const linked = await threadsByRefs(trx, userId, refs);
   let threadId: string | null = linked[0] ?? null;
-  if (threadId && linked.length > 1) await mergeThreads(trx, userId, threadId, linked.slice(1), now);
+  if (threadId && linked.length > 1) {
+    await hooks.beforeMerge?.();
+    await mergeThreads(trx, userId, threadId, linked.slice(1), now);
+  }
   if (!threadId && keys.isReply && keys.subjectHash && keys.senderHash) {
     threadId = await threadBySubjectAndParticipants(trx, userId, {
       subjectHash: keys.subjectHash,

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import PostalMime from 'postal-mime';
 import { createMessageReader, type MessageReader } from '../../../src/services/messages/message-reader.js';
+import { CONTEXT } from '../../../src/services/sync/message-identity.js';
 import { prepareBatch } from '../../../src/services/sync/message-prepare.js';
 import { knownUids, storeBatch } from '../../../src/services/sync/message-store.js';
 import { expectEncryptedColumnsSealed } from '../../support/crypto.js';
@@ -250,6 +251,67 @@ describeEachDialect('message store on a generated Maildir and the hard cases', (
       checked++;
     }
     expect(checked).toBeGreaterThan(0);
+  });
+
+  it('stores the text and HTML of a long message compressed: far fewer bytes than its source, read back as parsed', async () => {
+    // Like the corpus' padded messages: a long text and HTML alternative of ordinary words.
+    const words = ['invoice', 'meeting', 'Grüße', 'quarterly', 'report', 'the', 'and', 'schedule', 'delivery', 'Zürich', 'budget', 'review'];
+    let seed = 7;
+    const para = () => Array.from({ length: 60 }, () => words[(seed = (seed * 1103515245 + 12345) % 2 ** 31) % words.length]).join(' ');
+    const paragraphs = Array.from({ length: 120 }, para);
+    const text = paragraphs.join('\r\n\r\n');
+    const html = `<html><body>${paragraphs.map((p) => `<p>${p}</p>`).join('\r\n')}</body></html>`;
+    const raw = Buffer.from(
+      [
+        'From: Padded Sender <padded@example.org>',
+        'To: alice@example.org',
+        'Subject: A long newsletter',
+        'Message-ID: <padded-1@example.org>',
+        'Date: Mon, 3 Jun 2024 10:00:00 +0000',
+        'MIME-Version: 1.0',
+        'Content-Type: multipart/alternative; boundary="b1"',
+        '',
+        '--b1',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        text,
+        '--b1',
+        'Content-Type: text/html; charset=utf-8',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        html,
+        '--b1--',
+        '',
+      ].join('\r\n'),
+    );
+    const res = await store('Padded', [{ uid: 1, flags: [], raw, internalDate: Date.UTC(2024, 5, 3) }] as never);
+    const parsed = await PostalMime.parse(raw);
+    expect(parsed.text!.length).toBeGreaterThan(raw.length / 3);
+    const id = res.messageIds.get(1)!;
+    const row = await ctx.db.selectFrom('messages').select(['body_text', 'body_html']).where('id', '=', id).executeTakeFirstOrThrow();
+    const storedBodies = (row.body_text?.length ?? 0) + (row.body_html?.length ?? 0);
+    // Sealed as they are, text and HTML would take about the source's bytes again.
+    expect(storedBodies).toBeLessThan(raw.length / 4);
+    const msg = await reader.getMessage(fx.userId, id);
+    expect(msg.text).toBe(parsed.text);
+    expect(msg.html).toContain(paragraphs[119]);
+  });
+
+  it('reads text and HTML stored uncompressed by earlier versions', async () => {
+    const id = byIndex.get(manifest.messages[0]!.index)!;
+    const before = await ctx.db.selectFrom('messages').select(['body_text', 'body_html']).where('id', '=', id).executeTakeFirstOrThrow();
+    const text = `Ältere Zeile – ${'old row text '.repeat(100)}`;
+    const html = `<p>${'old row html '.repeat(100)}</p>`;
+    await ctx.db
+      .updateTable('messages')
+      .set({ body_text: fx.cipher.sealText(CONTEXT.text, id, text), body_html: fx.cipher.sealText(CONTEXT.html, id, html) })
+      .where('id', '=', id)
+      .execute();
+    const msg = await reader.getMessage(fx.userId, id);
+    expect(msg.text).toBe(text);
+    expect(msg.html).toBe(html);
+    await ctx.db.updateTable('messages').set(before).where('id', '=', id).execute();
   });
 
   it('seals every encrypted column', async () => {

@@ -90,6 +90,20 @@ describeEachDialect('threads across syncs', (ctx) => {
     expect(await threadRows()).toEqual([{ id: t, message_count: 4 }]);
   });
 
+  it('merges threads that grew apart within one batch (messages are written a batch at a time)', async () => {
+    remember(
+      await sync('INBOX', [
+        { id: 'x1@x', from: BOB, to: ME, subject: 'Re: Plan', day: 3, inReplyTo: 'a@x' },
+        { id: 'y1@x', from: ALICE, to: ME, subject: 'Re: Plan', day: 4, inReplyTo: 'b@x' },
+        { id: 'b@x', from: ME, to: BOB, subject: 'Re: Plan', day: 2, inReplyTo: 'a@x' },
+        { id: 'a@x', from: BOB, to: ME, subject: 'Plan', day: 1 },
+      ]),
+    );
+    const t = await threadOf('a@x');
+    for (const id of ['b@x', 'x1@x', 'y1@x']) expect(await threadOf(id)).toBe(t);
+    expect(await threadRows()).toEqual([{ id: t, message_count: 4 }]);
+  });
+
   it('threads children that arrive in the same batch before their parent', async () => {
     remember(
       await sync('INBOX', [
