@@ -15,7 +15,7 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'text'],
       // Ratchet: raise these whenever the figures rise; never lower them. Target: 85% lines.
-      thresholds: { lines: 85, branches: 76 },
+      thresholds: { lines: 88, branches: 79 },
     },
   },
 });
