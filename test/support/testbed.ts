@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { dovecotMissing, startDovecot, type Dovecot, type DovecotProfile } from './dovecot.js';
+import { dovecotMissing, startDovecot, type Dovecot, type DovecotProfile, type TestUser } from './dovecot.js';
 import { serviceMissing } from './services.js';
 
 /**
@@ -37,4 +37,24 @@ export function describeWithDovecot(name: string, profile: DovecotProfile, body:
     });
     body(ctx);
   });
+}
+
+/**
+ * Adds the test user's mailbox on the private Dovecot as a mail account of the signed-in client
+ * (plain IMAP on loopback, a window wide enough for any generated date) and returns its id.
+ */
+export async function addBedAccount(
+  client: { post(url: string, body: unknown): Promise<{ statusCode: number; body: string; json(): any }> },
+  server: Dovecot,
+  user: TestUser,
+  password: string,
+  name: string,
+): Promise<string> {
+  const created = await client.post('/api/accounts', {
+    name,
+    imap: { host: server.host, port: server.port, security: 'none', user: user.name, password },
+    initialWindow: { sinceDays: 36_500 },
+  });
+  if (created.statusCode !== 201) throw new Error(`adding the test account failed: ${created.statusCode} ${created.body}`);
+  return created.json().id as string;
 }

@@ -10,7 +10,7 @@ import { buildTestApp } from '../../support/app.js';
 import { describeEachDialect } from '../../support/db.js';
 import { ALICE, BOB, TestClient } from '../../support/http-client.js';
 import { createTestSync } from '../../support/sync.js';
-import { describeWithDovecot } from '../../support/testbed.js';
+import { addBedAccount, describeWithDovecot } from '../../support/testbed.js';
 
 const PASSWORD = 'analysis-imap-password';
 
@@ -65,13 +65,7 @@ describeWithDovecot('analysis after sync', 'full', (bed) => {
       await alice.login(ALICE.username, ALICE.password);
       bob = new TestClient(app, '192.0.2.41');
       await bob.login(BOB.username, BOB.password);
-      const created = await alice.post('/api/accounts', {
-        name: 'Analysis bed',
-        imap: { host: bed.server.host, port: bed.server.port, security: 'none', user: user.name, password: PASSWORD },
-        initialWindow: { sinceDays: 36_500 },
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      accountId = created.json().id;
+      accountId = await addBedAccount(alice, bed.server, user, PASSWORD, 'Analysis bed');
       const sync = createTestSync({ db: ctx.db, crypto, accounts: built.accounts, onStored: async (_u, a, stored) => void storedCalls.push({ accountId: a, stored }) });
       const result = await sync.run(userId, accountId);
       expect(result.stored).toBeGreaterThan(20);

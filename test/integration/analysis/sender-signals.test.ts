@@ -7,7 +7,7 @@ import { buildTestApp } from '../../support/app.js';
 import { describeEachDialect } from '../../support/db.js';
 import { ALICE, BOB, TestClient } from '../../support/http-client.js';
 import { createTestSync } from '../../support/sync.js';
-import { describeWithDovecot } from '../../support/testbed.js';
+import { addBedAccount, describeWithDovecot } from '../../support/testbed.js';
 
 const PASSWORD = 'signals-imap-password';
 const ME = 'me@home.example';
@@ -88,13 +88,7 @@ describeWithDovecot('sender signals in the analysis', 'full', (bed) => {
       await alice.login(ALICE.username, ALICE.password);
       bob = new TestClient(app, '192.0.2.71');
       await bob.login(BOB.username, BOB.password);
-      const created = await alice.post('/api/accounts', {
-        name: 'Signals bed',
-        imap: { host: bed.server.host, port: bed.server.port, security: 'none', user: user.name, password: PASSWORD },
-        initialWindow: { sinceDays: 36_500 },
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      accountId = created.json().id;
+      accountId = await addBedAccount(alice, bed.server, user, PASSWORD, 'Signals bed');
       await createTestSync({ db: ctx.db, crypto, accounts: built.accounts }).run(userId, accountId);
       expect(await run()).toEqual({ analysed: 11, failed: 0 });
       for (const m of (await alice.get(`/api/messages?account=${accountId}&limit=50`)).json().items as Array<{ id: string; subject: string }>) bySubject.set(m.subject, m.id);

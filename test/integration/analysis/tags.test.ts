@@ -6,7 +6,7 @@ import { buildTestApp } from '../../support/app.js';
 import { describeEachDialect } from '../../support/db.js';
 import { ALICE, BOB, TestClient } from '../../support/http-client.js';
 import { createTestSync } from '../../support/sync.js';
-import { describeWithDovecot } from '../../support/testbed.js';
+import { addBedAccount, describeWithDovecot } from '../../support/testbed.js';
 
 const PASSWORD = 'tags-imap-password';
 
@@ -51,13 +51,7 @@ describeWithDovecot('tags', 'full', (bed) => {
       await alice.login(ALICE.username, ALICE.password);
       bob = new TestClient(app, '192.0.2.61');
       await bob.login(BOB.username, BOB.password);
-      const created = await alice.post('/api/accounts', {
-        name: 'Tags bed',
-        imap: { host: bed.server.host, port: bed.server.port, security: 'none', user: user.name, password: PASSWORD },
-        initialWindow: { sinceDays: 36_500 },
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      accountId = created.json().id;
+      accountId = await addBedAccount(alice, bed.server, user, PASSWORD, 'Tags bed');
       await createTestSync({ db: ctx.db, crypto, accounts: built.accounts }).run(userId, accountId);
       await analysePending({ db: ctx.db, crypto, now: () => Date.parse('2026-06-01T08:00:00Z') }, userId, accountId);
       ids = await listIds(`account=${accountId}&limit=200`);
