@@ -42,22 +42,35 @@ export async function threadBySubjectAndParticipants(
   q: { subjectHash: Buffer; senderHash: Buffer; recipientHashes: readonly Buffer[]; from: number; to: number },
 ): Promise<string | null> {
   if (q.recipientHashes.length === 0) return null;
-  const participant = (hashes: readonly Buffer[]) =>
-    ex
-      .selectFrom('thread_keys as k')
-      .select('k.thread_id')
-      .where('k.user_id', '=', userId)
-      .where('k.kind', '=', 'addr')
-      .where('k.key_hash', 'in', hashes.slice(0, CHUNK))
-      .where('k.first_date', '<=', q.to)
-      .where('k.last_date', '>=', q.from);
+  // Checked per candidate thread (by its key), not as "all threads of this address": the user's own
+  // address is a recipient in nearly every thread.
   const row = await ex
     .selectFrom('threads as t')
     .select('t.id')
     .where('t.user_id', '=', userId)
     .where('t.subject_hash', '=', q.subjectHash)
-    .where('t.id', 'in', participant([q.senderHash]))
-    .where('t.id', 'in', participant(q.recipientHashes))
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('thread_keys as k')
+          .select('k.thread_id')
+          .whereRef('k.thread_id', '=', 't.id')
+          .where('k.kind', '=', 'addr')
+          .where('k.key_hash', '=', q.senderHash)
+          .where('k.first_date', '<=', q.to)
+          .where('k.last_date', '>=', q.from),
+      ),
+    )
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('thread_keys as k')
+          .select('k.thread_id')
+          .whereRef('k.thread_id', '=', 't.id')
+          .where('k.kind', '=', 'addr')
+          .where('k.key_hash', 'in', q.recipientHashes.slice(0, CHUNK))
+          .where('k.first_date', '<=', q.to)
+          .where('k.last_date', '>=', q.from),
+      ),
+    )
     .orderBy('t.last_date', 'desc')
     .executeTakeFirst();
   return row?.id ?? null;
@@ -91,6 +104,8 @@ async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows
       .select(['kind', 'key_hash', 'first_date', 'last_date'])
       .where('thread_id', '=', threadId)
       .where('user_id', '=', userId)
+      // Both kinds named, so the look-up is by key on either index: with user_id alone SQLite read every key of the user.
+      .where('kind', 'in', ['ref', 'addr'])
       .where('key_hash', 'in', all.slice(i, i + CHUNK).map((r) => r.key_hash))
       .execute();
     for (const f of found) existing.set(`${f.kind}:${f.key_hash.toString('hex')}`, f);

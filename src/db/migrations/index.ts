@@ -13,7 +13,8 @@ import { tagsAndSenders } from './0012-tags-and-senders.js';
 import { threadKeysSyncRuns } from './0013-thread-keys-sync-runs.js';
 import { llm } from './0014-llm.js';
 import { attachmentSourceRanges } from './0015-attachment-source-ranges.js';
+import { identityIndexes } from './0016-identity-indexes.js';
 import type { SchemaMigration } from './types.js';
 
 /** Every migration, in order. Names sort in this order; add new ones at the end. */
-export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access, accounts, messages, folderSyncCount, analysis, pendingOperations, tagsAndSenders, threadKeysSyncRuns, llm, attachmentSourceRanges];
+export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access, accounts, messages, folderSyncCount, analysis, pendingOperations, tagsAndSenders, threadKeysSyncRuns, llm, attachmentSourceRanges, identityIndexes];

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { joinRaw, parseMessage, runParseJob, type ParsedMessage, type ParseJob, type ParseOptions } from './parse.js';
+import { joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from './parse.js';
 
 /**
- * Parses small messages in-process and large ones on worker threads, so a 5 MB message never blocks
- * the event loop. "Large" is what the decoder has to read: attachment bodies it skips (see
- * `planParse`) do not count, so most messages with big attachments parse in-process.
+ * Parses messages on worker threads, so the event loop stays free for IMAP and the database while
+ * a batch is decoded: the sync fetches the next batch and writes the previous one meanwhile. The
+ * whole parse (structure pass and decoder) runs there; the worker gets its own copy of the source,
+ * the caller keeps the original to seal it. Messages below `thresholdBytes` parse in-process.
  */
 export interface ParsePool {
   parse(raw: Buffer | readonly Buffer[], options?: ParseOptions): Promise<ParsedMessage>;
@@ -16,14 +18,27 @@ export interface ParsePool {
 }
 
 export interface ParsePoolOptions {
-  /** Decoder input at or above this many bytes goes to a worker. */
+  /** Sources of at least this many bytes go to a worker (default 0: all of them). */
   thresholdBytes?: number;
+  /** Worker threads (default: one less than the cores, at least 1, at most 4). */
   workers?: number;
   /** Overrides the worker script (tests). */
   workerUrl?: URL;
+  /** Young-generation heap of each worker (MB). */
+  youngGenerationMb?: number;
 }
 
-export const DEFAULT_OFFLOAD_BYTES = 1024 * 1024;
+export const DEFAULT_OFFLOAD_BYTES = 0;
+/**
+ * A parse leaves mostly short-lived garbage; V8's default young generation (tens of MB per isolate)
+ * would be held as resident memory by every worker. 8 MB measured the same CPU and ~40 MB less peak
+ * RSS on the sync bench (docs/performance.md).
+ */
+export const DEFAULT_YOUNG_GENERATION_MB = 8;
+
+export function defaultParseWorkers(): number {
+  return Math.max(1, Math.min(4, os.availableParallelism() - 1));
+}
 
 /** The compiled worker next to this module; when running from TypeScript sources (tests), the one in dist/. */
 function defaultWorkerUrl(): URL {
@@ -32,62 +47,87 @@ function defaultWorkerUrl(): URL {
   return new URL(here.href.replace(/\/src\/mail\/mime\//, '/dist/mail/mime/'));
 }
 
+export interface ParseRequest {
+  id: number;
+  raw: Uint8Array;
+  options: ParseOptions;
+}
+
+export type ParseAnswer = { id: number; parsed: ParsedMessage } | { id: number; error: string };
+
 interface Pending {
   resolve(p: ParsedMessage): void;
   reject(e: Error): void;
 }
 
-/** One worker; it parses one message at a time. */
+/** One worker and the requests it holds (it works through them one at a time, in order). */
 interface Slot {
   worker: Worker;
-  busy: boolean;
-  current: Pending | null;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * Requests handed to one worker at a time: enough that it never waits for the next, few enough that
+ * copies of a whole batch never pile up in its memory. The rest wait in the pool.
+ */
+const PER_WORKER = 2;
+
+interface Waiting extends Pending {
+  buf: Buffer;
+  options: ParseOptions;
 }
 
 export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   const threshold = options.thresholdBytes ?? DEFAULT_OFFLOAD_BYTES;
-  const size = Math.max(1, options.workers ?? 1);
+  const size = Math.max(1, options.workers ?? defaultParseWorkers());
   const slots: Slot[] = [];
-  const queue: Array<() => void> = [];
+  const waiting: Waiting[] = [];
+  let nextId = 1;
   let offloaded = 0;
   let closed = false;
 
   const spawn = (): Slot => {
-    const worker = new Worker(options.workerUrl ?? defaultWorkerUrl());
+    const worker = new Worker(options.workerUrl ?? defaultWorkerUrl(), { resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb ?? DEFAULT_YOUNG_GENERATION_MB } });
     worker.unref();
-    const slot: Slot = { worker, busy: false, current: null };
-    worker.on('message', (msg: { parsed?: ParsedMessage; error?: string }) => {
-      const p = slot.current;
-      slot.current = null;
-      if (msg.parsed) p?.resolve(msg.parsed);
-      else p?.reject(new Error(`parse worker failed (${msg.error ?? 'unknown'})`));
+    const slot: Slot = { worker, pending: new Map() };
+    worker.on('message', (msg: ParseAnswer) => {
+      const p = slot.pending.get(msg.id);
+      slot.pending.delete(msg.id);
+      if ('parsed' in msg) p?.resolve(msg.parsed);
+      else p?.reject(new Error(`parse worker failed (${msg.error})`));
+      dispatch();
+      if (slot.pending.size === 0) worker.unref();
     });
     worker.on('error', (err) => {
-      // A crashed worker fails the message it held; a new worker takes its place on the next request.
-      slot.current?.reject(err);
-      slot.current = null;
+      // A crashed worker fails the messages it held; a new worker takes its place on the next request.
       if (slots.includes(slot)) slots.splice(slots.indexOf(slot), 1);
+      for (const p of slot.pending.values()) p.reject(err);
+      slot.pending.clear();
+      dispatch();
     });
     slots.push(slot);
     return slot;
   };
 
-  const acquire = async (): Promise<Slot> => {
-    for (;;) {
-      const free = slots.find((s) => !s.busy) ?? (slots.length < size ? spawn() : undefined);
-      if (free) {
-        free.busy = true;
-        free.worker.ref();
-        return free;
-      }
-      await new Promise<void>((resolve) => queue.push(resolve));
-    }
+  /** A worker with room for another request, or a new one while there are fewer than `size`. */
+  const free = (): Slot | undefined => {
+    const idle = slots.find((s) => s.pending.size === 0);
+    if (idle) return idle;
+    if (slots.length < size) return spawn();
+    return slots.find((s) => s.pending.size < PER_WORKER);
   };
 
-  const release = (slot: Slot) => {
-    slot.busy = false;
-    slot.worker.unref();
-    queue.shift()?.();
+  const send = (slot: Slot, job: Waiting) => {
+    const id = nextId++;
+    // The worker gets its own copy, moved rather than cloned again; the caller keeps its buffer to seal it.
+    const copy = new Uint8Array(job.buf);
+    slot.pending.set(id, job);
+    slot.worker.ref();
+    slot.worker.postMessage({ id, raw: copy, options: job.options } satisfies ParseRequest, [copy.buffer]);
+  };
+
+  const dispatch = () => {
+    for (let slot = free(); slot && waiting.length > 0 && !closed; slot = free()) send(slot, waiting.shift()!);
   };
 
   return {
@@ -95,23 +135,17 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       return offloaded;
     },
     async parse(raw, parseOptions = {}) {
-      return parseMessage(joinRaw(raw), parseOptions, async (job) => {
-        if (job.decodable.byteLength < threshold || closed) return runParseJob(job);
-        offloaded++;
-        const slot = await acquire();
-        try {
-          return await new Promise<ParsedMessage>((resolve, reject) => {
-            slot.current = { resolve, reject };
-            // Copied, not transferred: the caller keeps the raw source to store it.
-            slot.worker.postMessage({ job } satisfies { job: ParseJob });
-          });
-        } finally {
-          release(slot);
-        }
+      const buf = joinRaw(raw);
+      if (buf.byteLength < threshold || closed) return parseMessage(buf, parseOptions);
+      offloaded++;
+      return new Promise<ParsedMessage>((resolve, reject) => {
+        waiting.push({ buf, options: parseOptions, resolve, reject });
+        dispatch();
       });
     },
     async close() {
       closed = true;
+      for (const w of waiting.splice(0)) w.reject(new Error('parse pool closed'));
       await Promise.all(slots.splice(0).map((s) => s.worker.terminate()));
     },
   };

@@ -203,22 +203,18 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
       wanted = wanted.filter((uid) => unmatched.has(uid));
     }
 
-    for (const batch of await planBatches(client, wanted, options)) {
-      deps.signal.throwIfAborted();
-      let items: FetchedMessage[] | null = await fetchSources(client, batch, options);
-      deps.crash?.('after-fetch');
-      result.fetched += items.length;
-      const highestUid = items.length > 0 ? Math.max(...items.map((m) => m.uid)) : null;
-      const prepared = await store.prepare(deps.cipher, folder, uidvalidity, items);
-      // The fetched sources are sealed now: nothing may keep them alive while the batch is written.
-      items = null;
+    // Pipelined: while batch N is parsed (on the parse pool's workers) and sealed, batch N+1 is
+    // fetched; batch N is then written in its own fenced transaction, in order. At most two batches
+    // are in flight, and nothing of them is stored before its transaction commits.
+    const commit = async (flight: InFlight): Promise<void> => {
+      const prepared = await flight.prepared;
       deps.crash?.('after-prepare');
       const written = await fenced(async (trx) => {
         const w = await store.write(trx, prepared);
         deps.crash?.('mid-transaction');
-        if (!plan.initial && highestUid !== null) {
+        if (!plan.initial && flight.highestUid !== null) {
           // Resume point for new mail: everything below this UID is stored.
-          const next = highestUid + 1;
+          const next = flight.highestUid + 1;
           await trx
             .updateTable('folders')
             .set({ uidnext: next, updated_at: options.now() })
@@ -232,7 +228,24 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
       deps.crash?.('after-commit');
       result.stored += written.stored;
       await deps.onProgress?.({ fetched: result.fetched, stored: result.stored });
+    };
+    let inFlight: InFlight | null = null;
+    for (const batch of await planBatches(client, wanted, options)) {
+      deps.signal.throwIfAborted();
+      let items: FetchedMessage[] | null = await fetchSources(client, batch, options);
+      deps.crash?.('after-fetch');
+      result.fetched += items.length;
+      const highestUid = items.length > 0 ? Math.max(...items.map((m) => m.uid)) : null;
+      // The fetched sources belong to the prepare step now: it drops them once they are sealed.
+      const next: InFlight = { prepared: store.prepare(deps.cipher, folder, uidvalidity, items), highestUid };
+      // Handled at once: if the loop fails before this batch is awaited, its failure is the loop's.
+      next.prepared.catch(() => undefined);
+      items = null;
+      const previous = inFlight;
+      inFlight = next;
+      if (previous) await commit(previous);
     }
+    if (inFlight) await commit(inFlight);
 
     // Flags of messages we already had.
     if (!plan.initial && plan.flags !== 'none' && known.size > 0) {
@@ -296,6 +309,12 @@ export function strategyOf(plan: FolderPlan): string {
   if (plan.flags === 'changed-since') parts.push('changedsince');
   if (plan.flags === 'all') parts.push('flags-pass');
   return parts.join('+') || 'expunge-check';
+}
+
+/** A fetched batch on its way to the database. */
+interface InFlight {
+  prepared: Promise<unknown>;
+  highestUid: number | null;
 }
 
 const META_CHUNK = 500;
