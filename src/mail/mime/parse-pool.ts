@@ -11,10 +11,35 @@ import { joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from './
  * the caller keeps the original to seal it. Messages below `thresholdBytes` parse in-process.
  */
 export interface ParsePool {
-  parse(raw: Buffer | readonly Buffer[], options?: ParseOptions): Promise<ParsedMessage>;
+  /**
+   * Parses one message. The source is moved to the worker and back, not copied: from the call on,
+   * use `result.source`, not the Buffer passed in (which may be empty until then and after).
+   */
+  parse(raw: Buffer | readonly Buffer[], options?: PoolParseOptions): Promise<ParseResult>;
   /** How many parses went to a worker (for tests and metrics). */
   readonly offloaded: number;
   close(): Promise<void>;
+}
+
+export interface PoolParseOptions extends ParseOptions {
+  /**
+   * Compress text and HTML for storage on the worker (see body-codec): the result then carries
+   * `bodies`, and `parsed.text` / `parsed.html` are left out (null) rather than copied back.
+   */
+  encodeBodies?: boolean;
+}
+
+export interface ParseResult {
+  parsed: ParsedMessage;
+  /** The message source: the same bytes as given, possibly in a new Buffer. */
+  source: Buffer;
+  /** With `encodeBodies`, when the message went to a worker: the stored form of text and HTML. */
+  bodies?: { text: Buffer | null; html: Buffer | null };
+}
+
+/** True when the bytes are a whole ArrayBuffer of their own, so moving it to another thread takes nothing else along. */
+export function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
 }
 
 export interface ParsePoolOptions {
@@ -50,13 +75,15 @@ function defaultWorkerUrl(): URL {
 export interface ParseRequest {
   id: number;
   raw: Uint8Array;
-  options: ParseOptions;
+  options: PoolParseOptions;
 }
 
-export type ParseAnswer = { id: number; parsed: ParsedMessage } | { id: number; error: string };
+export type ParseAnswer = { id: number; parsed: ParsedMessage; raw: Uint8Array; bodies?: { text: Uint8Array | null; html: Uint8Array | null } } | { id: number; error: string };
+
+const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 interface Pending {
-  resolve(p: ParsedMessage): void;
+  resolve(p: ParseResult): void;
   reject(e: Error): void;
 }
 
@@ -70,11 +97,11 @@ interface Slot {
  * Requests handed to one worker at a time: enough that it never waits for the next, few enough that
  * copies of a whole batch never pile up in its memory. The rest wait in the pool.
  */
-const PER_WORKER = 2;
+const PER_WORKER = 16;
 
 interface Waiting extends Pending {
   buf: Buffer;
-  options: ParseOptions;
+  options: PoolParseOptions;
 }
 
 export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
@@ -93,7 +120,10 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     worker.on('message', (msg: ParseAnswer) => {
       const p = slot.pending.get(msg.id);
       slot.pending.delete(msg.id);
-      if ('parsed' in msg) p?.resolve(msg.parsed);
+      if ('parsed' in msg) {
+        const bodies = msg.bodies && { text: msg.bodies.text && asBuffer(msg.bodies.text), html: msg.bodies.html && asBuffer(msg.bodies.html) };
+        p?.resolve({ parsed: msg.parsed, source: asBuffer(msg.raw), ...(bodies ? { bodies } : {}) });
+      }
       else p?.reject(new Error(`parse worker failed (${msg.error})`));
       dispatch();
       if (slot.pending.size === 0) worker.unref();
@@ -119,11 +149,12 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
 
   const send = (slot: Slot, job: Waiting) => {
     const id = nextId++;
-    // The worker gets its own copy, moved rather than cloned again; the caller keeps its buffer to seal it.
-    const copy = new Uint8Array(job.buf);
+    // Moved to the worker and back. A Buffer that shares its memory with others (Node's small-buffer
+    // pool) is copied first: moving it would take the others' bytes along.
+    const raw = ownsBuffer(job.buf) ? new Uint8Array(job.buf.buffer) : new Uint8Array(job.buf);
     slot.pending.set(id, job);
     slot.worker.ref();
-    slot.worker.postMessage({ id, raw: copy, options: job.options } satisfies ParseRequest, [copy.buffer]);
+    slot.worker.postMessage({ id, raw, options: job.options } satisfies ParseRequest, [raw.buffer as ArrayBuffer]);
   };
 
   const dispatch = () => {
@@ -136,9 +167,9 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     },
     async parse(raw, parseOptions = {}) {
       const buf = joinRaw(raw);
-      if (buf.byteLength < threshold || closed) return parseMessage(buf, parseOptions);
+      if (buf.byteLength < threshold || closed) return { parsed: await parseMessage(buf, parseOptions), source: buf };
       offloaded++;
-      return new Promise<ParsedMessage>((resolve, reject) => {
+      return new Promise<ParseResult>((resolve, reject) => {
         waiting.push({ buf, options: parseOptions, resolve, reject });
         dispatch();
       });

@@ -79,7 +79,13 @@ export interface PreparedBatch {
   messages: PreparedMessage[];
 }
 
-export type Parser = (raw: Buffer, options?: ParseOptions) => Promise<ParsedMessage>;
+/**
+ * Parses a source; the source comes back as the caller must use it from then on, and, when the
+ * parser compressed them, the bodies in their stored form (see `ParsePool.parse`).
+ */
+export type Parser = (raw: Buffer, options?: ParseOptions & { encodeBodies?: boolean }) => Promise<{ parsed: ParsedMessage; source: Buffer; bodies?: { text: Buffer | null; html: Buffer | null } }>;
+
+const parseInProcess: Parser = async (raw, options) => ({ parsed: await parseMessage(raw, options), source: raw });
 
 export interface PrepareOptions {
   /** A parse pool's `parse` (large messages off the event loop); in-process parsing by default. */
@@ -124,19 +130,20 @@ function sealChunks(cipher: UserCipher, context: string, rowId: string, bytes: U
 
 export async function prepareBatch(cipher: UserCipher, input: BatchInput, options: PrepareOptions = {}): Promise<PreparedBatch> {
   if (cipher.userId !== input.userId) throw new Error('cipher belongs to another user');
-  const parse = options.parse ?? parseMessage;
+  const parse = options.parse ?? parseInProcess;
   const now = options.now ?? Date.now;
-  const raws = input.items.map((item) => joinRaw(item.raw));
-  // All parses start at once: with a pool, large messages run on workers while small ones parse here.
-  // Each message's bodies compress on zlib's thread pool as soon as it is parsed, while the rest parse.
+  // All parses start at once: with a pool, they queue for its workers while this thread goes on.
+  // The workers compress the bodies too; parsed in-process, they compress on zlib's thread pool.
   const done = await Promise.all(
-    raws.map(async (raw, i) => {
-      const parsed = markTooLarge(await parse(raw, { maxBytes: options.maxBytes }), input.items[i]!.size, options.maxBytes);
-      const [text, html] = await Promise.all([encodeBody(parsed.text), encodeBody(parsed.html)]);
-      return { parsed, bodies: { text, html } };
+    input.items.map(async (item) => {
+      const result = await parse(joinRaw(item.raw), { maxBytes: options.maxBytes, encodeBodies: true });
+      const parsed = markTooLarge(result.parsed, item.size, options.maxBytes);
+      if (parsed !== result.parsed) return { parsed, source: result.source, bodies: { text: null, html: null } };
+      const bodies = result.bodies ?? { text: await encodeBody(parsed.text), html: await encodeBody(parsed.html) };
+      return { parsed, source: result.source, bodies };
     }),
   );
-  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, raws[i]!, item.size ?? raws[i]!.length, done[i]!.parsed, done[i]!.bodies, now()));
+  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, done[i]!.source, item.size ?? done[i]!.source.length, done[i]!.parsed, done[i]!.bodies, now()));
   return { userId: input.userId, accountId: input.accountId, folderId: input.folderId, uidvalidity: input.uidvalidity, messages };
 }
 

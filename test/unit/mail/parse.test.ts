@@ -117,21 +117,31 @@ describe('header signals for the analyser', () => {
 
 describe('parse pool', () => {
   const pool = createParsePool({ thresholdBytes: 16 * 1024, workers: 1 });
+  const tiny = createParsePool({ workers: 1 });
+  afterAll(() => tiny.close());
   afterAll(() => pool.close());
 
-  it('parses messages from the threshold up on a worker thread with the same result as in-process, many in flight at once', async () => {
+  it('parses messages from the threshold up on a worker thread with the same result as in-process, many in flight at once, and hands every source back intact', async () => {
     const large = [...generateMessages({ seed: 2, count: 3, sizeMix: { small: 0, medium: 1, large: 0 }, kinds: ['attachment', 'plain'] })];
     const small = [...generateMessages({ seed: 2, count: 2 })];
-    const results = await Promise.all([...large, ...small].map((m) => pool.parse(m.source)));
-    expect(pool.offloaded).toBe([...large, ...small].filter((m) => m.source.length >= 16 * 1024).length);
+    const all = [...large, ...small];
+    const expected = all.map((m) => Buffer.from(m.source));
+    const offloadable = all.filter((m) => m.source.length >= 16 * 1024).length;
+    // A Buffer that shares its memory (Node's small-buffer pool) is copied, not moved.
+    const pooled = Buffer.from('Subject: pooled\r\n\r\nshort body\r\n');
+    const results = await Promise.all([...all.map((m) => pool.parse(m.source)), tiny.parse(pooled)]);
+    expect(pool.offloaded).toBe(offloadable);
     expect(pool.offloaded).toBeGreaterThan(1);
     expect(pool.offloaded).toBeLessThan(5);
-    for (const [i, m] of [...large, ...small].entries()) {
-      const local = await parseMessage(m.source);
-      expect(results[i]!.headers).toEqual(local.headers);
+    for (const [i, bytes] of expected.entries()) {
+      expect(results[i]!.source.equals(bytes)).toBe(true);
+      const local = await parseMessage(bytes);
+      expect(results[i]!.parsed.headers).toEqual(local.headers);
       const digest = (p: ParsedMessage) => p.attachments.map((a) => ({ size: a.size, source: a.source, content: a.content ? Buffer.from(a.content).toString('base64') : null }));
-      expect(digest(results[i]!)).toEqual(digest(local));
+      expect(digest(results[i]!.parsed)).toEqual(digest(local));
     }
+    expect(results.at(-1)!.parsed.headers.subject).toBe('pooled');
+    expect(pooled.toString()).toContain('short body');
   });
 });
 
