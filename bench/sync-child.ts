@@ -47,7 +47,7 @@ export interface RunResult {
   maxRssMb: number;
   tls?: string;
   /** product only */
-  phases?: { prepare: number; write: number };
+  phases?: { prepare: number; write: number; mainBusy: number };
   second?: { seconds: number; commands: Record<string, number>; fetched: number; maxRssMb: number };
 }
 
@@ -144,7 +144,7 @@ async function naive(h: DatabaseHandle): Promise<RunResult> {
 
 /** Times the store's two halves: prepare (parse, hash, seal) and write (the batch transaction's work). */
 function timedStore(store: SyncStore, phases: { prepare: number; write: number }): SyncStore {
-  const timed = <A extends unknown[], R>(key: keyof typeof phases, fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+  const timed = <A extends unknown[], R>(key: 'prepare' | 'write', fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
     const t = performance.now();
     try {
       return await fn(...a);
@@ -173,7 +173,7 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
     initialWindow: { sinceDays: 36_500 },
   }));
   const parsePool = createParsePool(process.env.BENCH_NO_WORKER ? { thresholdBytes: Number.MAX_SAFE_INTEGER } : {});
-  const phases = { prepare: 0, write: 0 };
+  const phases = { prepare: 0, write: 0, mainBusy: 0 };
   const sync = createAccountSync({
     db: h.db,
     crypto,
@@ -198,6 +198,7 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
     try {
       const t = performance.now();
       const cpu0 = cpuSeconds();
+      const elu0 = performance.eventLoopUtilization();
       let last = t;
       const r = await sync.run(userId, account.id, {
         lease,
@@ -208,7 +209,7 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
         },
       });
       trace('whole run', t);
-      return { r, seconds: (performance.now() - t) / 1000, cpu: cpuSeconds() - cpu0 };
+      return { r, seconds: (performance.now() - t) / 1000, cpu: cpuSeconds() - cpu0, mainBusy: performance.eventLoopUtilization(elu0).utilization };
     } finally {
       await releaseLease(h.db, lease);
     }
@@ -217,6 +218,7 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
   try {
     if (process.env.BENCH_TRACE) process.stderr.write(`    [trace] before the first sync: rss ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB, peak so far ${maxRssMb().toFixed(0)} MB\n`);
     const first = await run();
+    phases.mainBusy = first.mainBusy;
     if (first.r.foldersFailed > 0) throw new Error(`${first.r.foldersFailed} folders failed`);
     const rssFirst = maxRssMb();
     const bytes = Number((await sql<{ n: number | string }>`select coalesce(sum(size), 0) as n from message_copies`.execute(h.db)).rows[0]!.n);
