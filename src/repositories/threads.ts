@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { Executor, ThreadsTable } from '../db/schema.js';
 
 /** Threads and the keyed hashes that tie messages to them. Every query is scoped by user id. */
@@ -76,9 +76,9 @@ export async function threadBySubjectAndParticipants(
   return row?.id ?? null;
 }
 
-/** Records keys for a thread: new ones are inserted, known ones widen their date range. `newThread` skips the look-up. */
-export async function addThreadKeys(ex: Executor, userId: string, threadId: string, keys: readonly ThreadKey[], date: number, newThread = false): Promise<void> {
-  await mergeKeyRows(ex, userId, threadId, keys.map((k) => ({ kind: k.kind, key_hash: k.hash, first_date: date, last_date: date })), newThread);
+/** Records keys for a thread: new ones are inserted, known ones widen their date range. */
+export async function addThreadKeys(ex: Executor, userId: string, threadId: string, keys: readonly ThreadKey[], date: number): Promise<void> {
+  await mergeKeyRows(ex, userId, threadId, keys.map((k) => ({ kind: k.kind, key_hash: k.hash, first_date: date, last_date: date })));
 }
 
 interface KeyRow {
@@ -88,7 +88,7 @@ interface KeyRow {
   last_date: number;
 }
 
-async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows: readonly KeyRow[], newThread = false): Promise<void> {
+async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows: readonly KeyRow[]): Promise<void> {
   const wanted = new Map<string, KeyRow>();
   for (const r of rows) {
     const id = `${r.kind}:${r.key_hash.toString('hex')}`;
@@ -97,43 +97,15 @@ async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows
   }
   if (wanted.size === 0) return;
   const all = [...wanted.values()];
-  const existing = new Map<string, { first_date: number; last_date: number }>();
-  for (let i = 0; !newThread && i < all.length; i += CHUNK) {
-    const found = await ex
-      .selectFrom('thread_keys')
-      .select(['kind', 'key_hash', 'first_date', 'last_date'])
-      .where('thread_id', '=', threadId)
-      .where('user_id', '=', userId)
-      // Both kinds named, so the look-up is by key on either index: with user_id alone SQLite read every key of the user.
-      .where('kind', 'in', ['ref', 'addr'])
-      .where('key_hash', 'in', all.slice(i, i + CHUNK).map((r) => r.key_hash))
-      .execute();
-    for (const f of found) existing.set(`${f.kind}:${f.key_hash.toString('hex')}`, f);
-  }
-  const fresh: KeyRow[] = [];
-  for (const [id, r] of wanted) {
-    const e = existing.get(id);
-    if (!e) {
-      fresh.push(r);
-      continue;
-    }
-    const first = Math.min(e.first_date, r.first_date);
-    const last = Math.max(e.last_date, r.last_date);
-    if (first === Number(e.first_date) && last === Number(e.last_date)) continue;
-    await ex
-      .updateTable('thread_keys')
-      .set({ first_date: first, last_date: last })
-      .where('thread_id', '=', threadId)
-      .where('kind', '=', r.kind)
-      .where('key_hash', '=', r.key_hash)
-      .execute();
-  }
-  for (let i = 0; i < fresh.length; i += 200) {
+  // One upsert: new keys are inserted, known ones (this thread's, or added meanwhile by another
+  // account's sync) widen their date range.
+  const widen = (col: 'first_date' | 'last_date', cmp: '<' | '>') =>
+    sql<number>`case when excluded.${sql.ref(col)} ${sql.raw(cmp)} thread_keys.${sql.ref(col)} then excluded.${sql.ref(col)} else thread_keys.${sql.ref(col)} end`;
+  for (let i = 0; i < all.length; i += 200) {
     await ex
       .insertInto('thread_keys')
-      .values(fresh.slice(i, i + 200).map((r) => ({ user_id: userId, thread_id: threadId, ...r })))
-      // Another account of the user syncing at the same time may have added the key meanwhile.
-      .onConflict((oc) => oc.doNothing())
+      .values(all.slice(i, i + 200).map((r) => ({ user_id: userId, thread_id: threadId, ...r })))
+      .onConflict((oc) => oc.columns(['thread_id', 'kind', 'key_hash']).doUpdateSet({ first_date: widen('first_date', '<'), last_date: widen('last_date', '>') }))
       .execute();
   }
 }

@@ -36,7 +36,6 @@ export async function assignThread(trx: Executor, userId: string, keys: Threadin
       to: date + SUBJECT_FALLBACK_MS,
     });
   }
-  const isNew = !threadId;
   if (threadId) {
     await addToThread(trx, userId, threadId, date, now);
   } else {
@@ -47,6 +46,6 @@ export async function assignThread(trx: Executor, userId: string, keys: Threadin
     ...refs.map((hash) => ({ kind: 'ref' as const, hash })),
     ...[keys.senderHash, ...keys.recipientHashes].flatMap((hash) => (hash ? [{ kind: 'addr' as const, hash }] : [])),
   ];
-  await addThreadKeys(trx, userId, threadId, threadKeys, date, isNew);
+  await addThreadKeys(trx, userId, threadId, threadKeys, date);
   return threadId;
 }

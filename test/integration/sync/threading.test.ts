@@ -127,6 +127,17 @@ describeEachDialect('threads across syncs', (ctx) => {
     expect(await threadOf('c@x')).toBe(t);
   });
 
+  it('counts a participant as active until their latest message in the thread, for the 30-day subject fallback', async () => {
+    remember(await sync('INBOX', [{ id: 'a@x', from: BOB, to: ME, subject: 'Projekt Nord', day: 0 }]));
+    // Bob writes in the thread again on day 25 (by reference): his activity there now reaches day 25.
+    remember(await sync('INBOX', [{ id: 'b@x', from: BOB, to: ME, subject: 'Re: Projekt Nord', day: 25, inReplyTo: 'a@x', references: ['a@x'] }]));
+    // Day 50 without references: 50 days after the start, but 25 after Bob's last message there.
+    remember(await sync('INBOX', [{ id: 'c@x', from: BOB, to: ME, subject: 'Re: Projekt Nord', day: 50 }]));
+    const t = await threadOf('a@x');
+    expect(await threadOf('b@x')).toBe(t);
+    expect(await threadOf('c@x')).toBe(t);
+  });
+
   it('does not join by subject without participant overlap, or more than 30 days apart', async () => {
     remember(await sync('INBOX', [{ id: 'a@x', from: BOB, to: ME, subject: 'Rechnung 42', day: 0 }]));
     // My message to Alice with that subject: I (the sender) took part in Bob's thread, Alice did not.

@@ -38,6 +38,16 @@ describe('sealed values', () => {
     const a = sealWithKey(key, 1, at, Buffer.from('same'));
     const b = sealWithKey(key, 1, at, Buffer.from('same'));
     expect(a.equals(b)).toBe(false);
+    // Nonces come from a refilled buffer of random bytes: none repeats across refills, none is zero.
+    const seen = new Set<string>();
+    for (let i = 0; i < 5_000; i++) {
+      const sealed = sealWithKey(key, 1, at, Buffer.from('same'));
+      const nonce = sealed.subarray(7, 19).toString('hex');
+      expect(nonce).not.toBe('0'.repeat(24));
+      seen.add(nonce);
+      expect(openWithKey(key, at, sealed).toString()).toBe('same');
+    }
+    expect(seen.size).toBe(5_000);
   });
 
   it('fail to open under another row, column (context), user or key', () => {
