@@ -1,9 +1,11 @@
 import { parentPort } from 'node:worker_threads';
 import { encodeBodySync } from './body-codec.js';
+import { installConcatBlob } from './concat-blob.js';
 import { parseMessage } from './parse.js';
 import { ownsBuffer, type ParseAnswer, type ParseRequest } from './parse-pool.js';
 
 /** Worker side of the parse pool: parses the messages it is sent one at a time, in order. */
+installConcatBlob();
 let queue = Promise.resolve();
 
 async function answer(msg: ParseRequest): Promise<void> {

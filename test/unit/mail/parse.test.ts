@@ -145,6 +145,26 @@ describe('parse pool', () => {
   });
 });
 
+describe('parse pool workers', () => {
+  it('parse every hard case and every generated kind exactly as in-process (their Blob is a plain in-memory one)', async () => {
+    const sources = [
+      ...fs.readdirSync(HARD).filter((f) => f.endsWith('.eml')).sort().map((f) => fs.readFileSync(path.join(HARD, f))),
+      ...[...generateMessages({ seed: 11, count: 120 })].map((m) => m.source),
+    ];
+    const pool = createParsePool({ workers: 1 });
+    try {
+      const viaWorker = await Promise.all(sources.map((s) => pool.parse(Buffer.from(s))));
+      expect(pool.offloaded).toBe(sources.length);
+      const comparable = (p: ParsedMessage) => ({ ...p, attachments: p.attachments.map((a) => ({ ...a, content: a.content ? Buffer.from(a.content).toString('base64') : null })) });
+      for (const [i, s] of sources.entries()) {
+        expect(comparable(viaWorker[i]!.parsed), `message ${i}`).toEqual(comparable(await parseMessage(s)));
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
 describe('parse pool failures', () => {
   it('fails every message a crashed worker held or was still to get, and never hangs', async () => {
     const pool = createParsePool({ workers: 1, workerUrl: new URL('../../fixtures/workers/crashing-parse-worker.mjs', import.meta.url) });
