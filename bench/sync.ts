@@ -29,6 +29,8 @@ const count = Number(option('count') ?? (quick ? 500 : 3000));
 const dialectArg = option('dialect') ?? 'both';
 /** Each run this many times, alternating, keeping the fastest: the machine is shared, noise only ever adds time. */
 const repeat = Math.max(1, Number(option('repeat') ?? 1));
+/** The allocator setting the product's start script uses (package.json "start"); MALLOC_ARENA_MAX in the environment overrides it. */
+const CHILD_ENV = { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
 /** `--only product`: skip the baselines (for tuning; no ratios are printed). */
 const productOnly = option('only') === 'product';
 const dialects: Dialect[] = dialectArg === 'both' ? ['sqlite', 'postgres'] : [dialectArg as Dialect];
@@ -49,6 +51,7 @@ async function main() {
     // Dovecot indexes a new Maildir on first access and the page cache is cold: one unmeasured pass first.
     const warm = await child({ ...base, kind: 'bare', dialect: 'sqlite' });
     console.log(`transport: IMAPS (implicit TLS, ${warm.tls}) for every run; the product pins the server certificate by SHA-256`);
+    console.log(`environment: every run with MALLOC_ARENA_MAX=${CHILD_ENV.MALLOC_ARENA_MAX}, as \`npm start\` starts the product (docs/performance.md, "Memory")`);
     console.log(`warm-up pass (not counted): ${warm.messages} messages in ${warm.seconds.toFixed(2)} s\n`);
 
     if (productOnly) {
@@ -131,7 +134,7 @@ function line(name: string, r: RunResult) {
 
 function child(task: Task): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [...(process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean), CHILD], { env: { ...process.env, BENCH_TASK: JSON.stringify(task) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [...(process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean), CHILD], { env: { ...process.env, ...CHILD_ENV, BENCH_TASK: JSON.stringify(task) }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.on('error', reject);
