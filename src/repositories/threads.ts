@@ -31,6 +31,56 @@ export async function threadsByRefs(ex: Executor, userId: string, refHashes: rea
   return [...found.entries()].sort(([a, x], [b, y]) => x.created_at - y.created_at || (a < b ? -1 : 1)).map(([id]) => id);
 }
 
+/** For each of these Message-ID hashes, the threads that hold it (one row per hash and thread). */
+export async function threadRefsOf(ex: Executor, userId: string, refHashes: readonly Buffer[]): Promise<Array<{ hash: Buffer; id: string; created_at: number }>> {
+  const out: Array<{ hash: Buffer; id: string; created_at: number }> = [];
+  for (let i = 0; i < refHashes.length; i += CHUNK) {
+    const rows = await ex
+      .selectFrom('thread_keys as k')
+      .innerJoin('threads as t', 't.id', 'k.thread_id')
+      .select(['k.key_hash', 't.id', 't.created_at'])
+      .where('k.user_id', '=', userId)
+      .where('k.kind', '=', 'ref')
+      .where('k.key_hash', 'in', refHashes.slice(i, i + CHUNK))
+      .execute();
+    for (const r of rows) out.push({ hash: r.key_hash, id: r.id, created_at: Number(r.created_at) });
+  }
+  return out;
+}
+
+export async function insertThreads(ex: Executor, rows: readonly Insertable<ThreadsTable>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) await ex.insertInto('threads').values(rows.slice(i, i + 200)).execute();
+}
+
+/** Adds messages to threads: count up, last date widened (one statement per thread). */
+export async function bumpThreads(ex: Executor, userId: string, bumps: ReadonlyMap<string, { count: number; lastDate: number }>, now: number): Promise<void> {
+  for (const [id, b] of bumps) {
+    await ex
+      .updateTable('threads')
+      .set((eb) => ({
+        message_count: eb('message_count', '+', b.count),
+        last_date: sql<number>`case when last_date < ${b.lastDate} then ${b.lastDate} else last_date end`,
+        updated_at: now,
+      }))
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .execute();
+  }
+}
+
+/** Thread keys of several threads in one go: new ones inserted, known ones widen their date range. */
+export async function upsertThreadKeys(ex: Executor, userId: string, rows: ReadonlyArray<KeyRow & { thread_id: string }>): Promise<void> {
+  const byThread = new Map<string, KeyRow[]>();
+  for (const r of rows) {
+    const list = byThread.get(r.thread_id) ?? [];
+    list.push({ kind: r.kind, key_hash: r.key_hash, first_date: r.first_date, last_date: r.last_date });
+    byThread.set(r.thread_id, list);
+  }
+  const all: Array<KeyRow & { thread_id: string }> = [];
+  for (const [threadId, list] of byThread) for (const r of dedupeKeys(list)) all.push({ ...r, thread_id: threadId });
+  await upsertKeyRows(ex, userId, all);
+}
+
 /**
  * The most recent thread with this subject in which both the sender and one of the recipients took
  * part (as sender or recipient) within the date window. Threads the user merely received something
@@ -81,30 +131,38 @@ export async function addThreadKeys(ex: Executor, userId: string, threadId: stri
   await mergeKeyRows(ex, userId, threadId, keys.map((k) => ({ kind: k.kind, key_hash: k.hash, first_date: date, last_date: date })));
 }
 
-interface KeyRow {
+export interface KeyRow {
   kind: 'ref' | 'addr';
   key_hash: Buffer;
   first_date: number;
   last_date: number;
 }
 
-async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows: readonly KeyRow[]): Promise<void> {
+function dedupeKeys(rows: readonly KeyRow[]): KeyRow[] {
   const wanted = new Map<string, KeyRow>();
   for (const r of rows) {
     const id = `${r.kind}:${r.key_hash.toString('hex')}`;
     const seen = wanted.get(id);
     wanted.set(id, seen ? { ...seen, first_date: Math.min(seen.first_date, r.first_date), last_date: Math.max(seen.last_date, r.last_date) } : r);
   }
-  if (wanted.size === 0) return;
-  const all = [...wanted.values()];
-  // One upsert: new keys are inserted, known ones (this thread's, or added meanwhile by another
-  // account's sync) widen their date range.
+  return [...wanted.values()];
+}
+
+async function mergeKeyRows(ex: Executor, userId: string, threadId: string, rows: readonly KeyRow[]): Promise<void> {
+  await upsertKeyRows(ex, userId, dedupeKeys(rows).map((r) => ({ ...r, thread_id: threadId })));
+}
+
+/**
+ * One upsert per 200 keys: new keys are inserted, known ones (the thread's own, or added meanwhile by
+ * another account's sync) widen their date range. Rows must be unique per (thread, kind, hash).
+ */
+async function upsertKeyRows(ex: Executor, userId: string, rows: ReadonlyArray<KeyRow & { thread_id: string }>): Promise<void> {
   const widen = (col: 'first_date' | 'last_date', cmp: '<' | '>') =>
     sql<number>`case when excluded.${sql.ref(col)} ${sql.raw(cmp)} thread_keys.${sql.ref(col)} then excluded.${sql.ref(col)} else thread_keys.${sql.ref(col)} end`;
-  for (let i = 0; i < all.length; i += 200) {
+  for (let i = 0; i < rows.length; i += 200) {
     await ex
       .insertInto('thread_keys')
-      .values(all.slice(i, i + 200).map((r) => ({ user_id: userId, thread_id: threadId, ...r })))
+      .values(rows.slice(i, i + 200).map((r) => ({ user_id: userId, thread_id: r.thread_id, kind: r.kind, key_hash: r.key_hash, first_date: r.first_date, last_date: r.last_date })))
       .onConflict((oc) => oc.columns(['thread_id', 'kind', 'key_hash']).doUpdateSet({ first_date: widen('first_date', '<'), last_date: widen('last_date', '>') }))
       .execute();
   }

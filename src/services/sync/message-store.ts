@@ -23,7 +23,7 @@ import { copiesWithPendingMove, pendingFlagsOf } from '../../repositories/pendin
 import { recountThreads } from '../../repositories/threads.js';
 import { flagsText } from './message-identity.js';
 import type { PreparedBatch, PreparedMessage } from './message-prepare.js';
-import { assignThread } from './threading.js';
+import { createThreadAssigner } from './threading.js';
 
 /**
  * The database half of the mail store. Every function takes the caller's transaction (the sync
@@ -57,7 +57,11 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
     envelopeHashes: batch.messages.map((m) => m.row.envelope_hash as Buffer),
   });
   const written = new Set<number>();
-  const pending = pendingWrites(trx);
+  // A merge moves messages between threads: the batch's messages must be in the table first.
+  const threads = createThreadAssigner(trx, batch.userId, now, { beforeMerge: () => pending.flush() });
+  // New threads and their keys are written before the messages that refer to them.
+  const pending = pendingWrites(trx, () => threads.flush());
+  await threads.prime(batch.messages.filter((m) => !stored.has(m.uid)).map((m) => m.threading));
   const mayMatch = (pm: PreparedMessage) =>
     (pm.emailId !== null && known.emailIds.has(pm.emailId)) ||
     known.contentHashes.has((pm.row.content_hash as Buffer).toString('hex')) ||
@@ -80,8 +84,7 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
       result.messageIds.set(pm.uid, match);
       continue;
     }
-    // A merge moves messages between threads: the batch's messages must be in the table first.
-    const threadId = await assignThread(trx, batch.userId, pm.threading, Number(pm.row.date), now, { beforeMerge: () => pending.flush() });
+    const threadId = await threads.assign(pm.threading, Number(pm.row.date));
     pending.add(pm, { ...pm.row, thread_id: threadId }, copyRow(batch, pm, pm.row.id, now));
     // Later messages of this batch may match this one.
     if (pm.emailId) known.emailIds.add(pm.emailId);
@@ -96,10 +99,10 @@ export async function storeBatch(trx: Executor, batch: PreparedBatch, now: numbe
 
 /**
  * New messages with their chunks, attachments and copies, written a batch at a time in multi-row
- * INSERTs (a new message costs its thread statements only). Flushed before anything reads messages
- * or copies (identity matches, a thread merge), and at the end of the batch.
+ * INSERTs, after the batch's new threads and thread keys (`beforeInsert`). Flushed before anything
+ * reads messages or copies (identity matches, a thread merge), and at the end of the batch.
  */
-function pendingWrites(trx: Executor) {
+function pendingWrites(trx: Executor, beforeInsert: () => Promise<void>) {
   let messages: PreparedMessage[] = [];
   let rows: Insertable<MessagesTable>[] = [];
   let copies: ReturnType<typeof copyRow>[] = [];
@@ -110,6 +113,7 @@ function pendingWrites(trx: Executor) {
       copies.push(copy);
     },
     async flush() {
+      await beforeInsert();
       if (messages.length === 0) return;
       const [ms, rs, cs] = [messages, rows, copies];
       messages = [];

@@ -138,6 +138,46 @@ describeEachDialect('threads across syncs', (ctx) => {
     expect(await threadOf('c@x')).toBe(t);
   });
 
+  it('joins by subject a thread started earlier in the same batch, and counts every message of a batch in its thread', async () => {
+    remember(
+      await sync('INBOX', [
+        { id: 'a@x', from: BOB, to: ME, subject: 'Lieferung', day: 0 },
+        { id: 'b@x', from: ME, to: BOB, subject: 'Re: Lieferung', day: 1 },
+        { id: 'c@x', from: BOB, to: ME, subject: 'Re: Lieferung', day: 2, inReplyTo: 'b@x', references: ['b@x'] },
+      ]),
+    );
+    const t = await threadOf('a@x');
+    expect(await threadOf('b@x')).toBe(t);
+    expect(await threadOf('c@x')).toBe(t);
+    expect(await threadRows()).toEqual([{ id: t, message_count: 3 }]);
+    // A later batch adds to it: the count and the last date follow.
+    remember(await sync('INBOX', [{ id: 'd@x', from: BOB, to: ME, subject: 'Re: Lieferung', day: 3, references: ['a@x'] }, { id: 'e@x', from: ME, to: BOB, subject: 'Re: Lieferung', day: 4, references: ['a@x', 'd@x'] }]));
+    expect(await threadRows()).toEqual([{ id: t, message_count: 5 }]);
+    const last = await ctx.db.selectFrom('threads').select('last_date').where('id', '=', t!).executeTakeFirstOrThrow();
+    expect(Number(last.last_date)).toBe(T0 + 4 * DAY);
+  });
+
+  it('writes the thread index of a batch of new conversations in a few statements, not several per message', async () => {
+    let statements = 0;
+    const counting = ctx.db.withPlugin({
+      transformQuery: (args) => {
+        const node = args.node as { kind: string; into?: { table: { identifier: { name: string } } }; table?: { table: { identifier: { name: string } } } };
+        const name = node.into?.table.identifier.name ?? node.table?.table.identifier.name;
+        if (name === 'threads' || name === 'thread_keys') statements++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const folderId = await fx.folder('INBOX');
+    const mails = Array.from({ length: 50 }, (_, i) => ({ id: `n${i}@x`, from: `p${i}@example.com`, to: ME, subject: `Thema ${i}`, day: i % 20 }));
+    const items = mails.map((m) => ({ uid: nextUid++, flags: [], raw: source(m) }));
+    const prepared = await prepareBatch(fx.cipher, { userId: fx.userId, accountId: fx.accountId, folderId, uidvalidity: 1, items });
+    await counting.transaction().execute((trx) => storeBatch(trx, prepared));
+    expect(await threadRows()).toHaveLength(50);
+    // Inserts of threads and keys (multi-row) and no look-up per message: a handful in all.
+    expect(statements).toBeLessThanOrEqual(5);
+  });
+
   it('does not join by subject without participant overlap, or more than 30 days apart', async () => {
     remember(await sync('INBOX', [{ id: 'a@x', from: BOB, to: ME, subject: 'Rechnung 42', day: 0 }]));
     // My message to Alice with that subject: I (the sender) took part in Bob's thread, Alice did not.
