@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { generate } from 'selfsigned';
 
 export interface TlsFiles {
   key: Buffer;
@@ -19,6 +18,8 @@ export async function loadOrCreateTls(dataDir: string, certPath?: string, keyPat
   const keyFile = path.join(dir, 'self-signed.key');
   if (!fs.existsSync(certFile) || !fs.existsSync(keyFile)) {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Loaded only when a certificate has to be generated.
+    const { generate } = await import('selfsigned');
     const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
       keySize: 2048,
       algorithm: 'sha256',

@@ -1,4 +1,12 @@
-import sanitizeHtml from 'sanitize-html';
+import { createRequire } from 'node:module';
+import type SanitizeHtml from 'sanitize-html';
+
+/** sanitize-html (with htmlparser2 and postcss) is loaded when the first message is shown, not at start. */
+let sanitizeHtmlModule: typeof SanitizeHtml | null = null;
+const sanitizeHtml: typeof SanitizeHtml = ((html, options) => {
+  sanitizeHtmlModule ??= createRequire(import.meta.url)('sanitize-html') as typeof SanitizeHtml;
+  return sanitizeHtmlModule(html, options);
+}) as typeof SanitizeHtml;
 
 /**
  * Mail HTML as the message frame shows it. The policy (docs/security.md, "Mail HTML"):
@@ -131,7 +139,7 @@ export function sanitiseMailHtml(html: string, options: SanitiseOptions): Saniti
 }
 
 /** Style attributes (decoded values) go through the CSS filter; an empty result drops the attribute. */
-function cleanStyleAttribute(tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag {
+function cleanStyleAttribute(tagName: string, attribs: SanitizeHtml.Attributes): SanitizeHtml.Tag {
   if (attribs.style === undefined) return { tagName, attribs };
   const { style, ...rest } = attribs;
   const css = sanitiseCss(style).trim();

@@ -1,5 +1,5 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { AppError } from '../../errors.js';
 
 export const MIN_PASSWORD_LENGTH = 12;
@@ -51,8 +51,12 @@ export async function verifyPassword(storedHash: string | null, password: string
 }
 
 let common: Set<string> | null = null;
+/** zxcvbn's dictionaries (several MB of strings) are loaded when a password is first checked, not at start. */
 function commonPasswords(): Set<string> {
-  common ??= new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+  if (!common) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
+    common = new Set((dictionary['passwords-common'] as string[]).map((p) => p.toLowerCase()));
+  }
   return common;
 }
 

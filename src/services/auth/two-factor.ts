@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import QRCode from 'qrcode';
 import type { Database } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
 import { AppError, NotFoundError } from '../../errors.js';
@@ -52,7 +51,7 @@ export function createTwoFactorService(deps: { db: Kysely<Database>; sealer: Sec
       const secret = newTotpSecret();
       await usersRepository.update(db, userId, { totp_secret: await sealer.sealText(userId, TOTP_CONTEXT, userId, secret), totp_last_step: null, updated_at: now() });
       const uri = otpauthUri(ISSUER, user.username, secret);
-      return { otpauthUri: uri, secret, qrSvg: await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }) };
+      return { otpauthUri: uri, secret, qrSvg: await (await import('qrcode')).default.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 }) };
     },
 
     /** Confirms enrolment with a code from the app; returns the recovery codes, shown this once. */
