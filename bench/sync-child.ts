@@ -157,7 +157,7 @@ function timedStore(store: SyncStore, phases: { prepare: number; write: number }
 
 async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
   // `mailhelper serve` syncs in a process that also holds the runtime's and the HTTP app's module
-  // graph (src/cli/serve.ts loads both); hold the same, or the baseline would be ≈ 20 MB too low.
+  // graph (src/cli/serve.ts loads both); hold the same, or the baseline would be ≈ 35 MB too low.
   await Promise.all([import('../src/runtime.js'), import('../src/http/app.js')]);
   // SYNC_BATCH_SIZE / SYNC_BATCH_MB from the environment reach the product as they would in production.
   const tuning = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^SYNC_BATCH_(SIZE|MB)$/.test(k)));
