@@ -51,7 +51,7 @@ async function main() {
     // Dovecot indexes a new Maildir on first access and the page cache is cold: one unmeasured pass first.
     const warm = await child({ ...base, kind: 'bare', dialect: 'sqlite' });
     console.log(`transport: IMAPS (implicit TLS, ${warm.tls}) for every run; the product pins the server certificate by SHA-256`);
-    console.log(`environment: every run with MALLOC_ARENA_MAX=${CHILD_ENV.MALLOC_ARENA_MAX}, as \`npm start\` starts the product (docs/performance.md, "Memory")`);
+    console.log(`environment: every run with MALLOC_ARENA_MAX=${CHILD_ENV.MALLOC_ARENA_MAX}, as \`npm start\` starts the product (docs/performance.md, "Memory before and during the first sync")`);
     console.log(`warm-up pass (not counted): ${warm.messages} messages in ${warm.seconds.toFixed(2)} s\n`);
 
     if (productOnly) {
