@@ -99,28 +99,20 @@ export async function threadBySubjectAndParticipants(
     .select('t.id')
     .where('t.user_id', '=', userId)
     .where('t.subject_hash', '=', q.subjectHash)
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('thread_keys as k')
-          .select('k.thread_id')
-          .whereRef('k.thread_id', '=', 't.id')
-          .where('k.kind', '=', 'addr')
-          .where('k.key_hash', '=', q.senderHash)
-          .where('k.first_date', '<=', q.to)
-          .where('k.last_date', '>=', q.from),
-      ),
-    )
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('thread_keys as k')
-          .select('k.thread_id')
-          .whereRef('k.thread_id', '=', 't.id')
-          .where('k.kind', '=', 'addr')
-          .where('k.key_hash', 'in', q.recipientHashes.slice(0, CHUNK))
-          .where('k.first_date', '<=', q.to)
-          .where('k.last_date', '>=', q.from),
-      ),
-    )
+    .where((eb) => {
+      const tookPart = (hashes: readonly Buffer[]) =>
+        eb.exists(
+          eb
+            .selectFrom('thread_keys as k')
+            .select('k.thread_id')
+            .whereRef('k.thread_id', '=', 't.id')
+            .where('k.kind', '=', 'addr')
+            .where('k.key_hash', 'in', hashes.slice(0, CHUNK))
+            .where('k.first_date', '<=', q.to)
+            .where('k.last_date', '>=', q.from),
+        );
+      return eb.and([tookPart([q.senderHash]), tookPart(q.recipientHashes)]);
+    })
     .orderBy('t.last_date', 'desc')
     .executeTakeFirst();
   return row?.id ?? null;
