@@ -5,6 +5,7 @@ import { checkCanary, ensureCanary, openCanary } from './canary.js';
 import { DecryptError, newDataKey, openWithKey, sealWithKey, sealedKeyVersion, unwrapDataKey, wrapDataKey } from './envelope.js';
 import { CONTENT_HASH_PURPOSE, deriveHashKey, keyedHash, type HashInput } from './keyed-hash.js';
 import type { KeyRing } from './keyring.js';
+import type { SealingKeys } from './sealer.js';
 import type { MasterKeys } from './master-keys.js';
 
 /**
@@ -22,6 +23,8 @@ export interface UserCipher {
   lookupHash(purpose: string, value: HashInput): Buffer;
   /** Keyed hash of message content (chunks of one byte stream), for message identity across copies. */
   contentHash(content: HashInput): Buffer;
+  /** Key material for a `Sealer` on this process's parse workers (see sealer.ts); never log or persist it. */
+  sealingKeys(): SealingKeys;
 }
 
 export interface Crypto {
@@ -181,5 +184,6 @@ function buildCipher(userId: string, keys: Map<number, Buffer>): UserCipher {
     openBytes: open,
     lookupHash: (purpose, value) => keyedHash(hashKey(purpose), value),
     contentHash: (content) => keyedHash(hashKey(CONTENT_HASH_PURPOSE), content),
+    sealingKeys: () => ({ userId, version: activeVersion, dataKey: keys.get(activeVersion)!, contentHashKey: hashKey(CONTENT_HASH_PURPOSE) }),
   };
 }

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { SealingKeys } from '../../crypto/sealer.js';
 import { joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from './parse.js';
+import type { SealedParts, SealTarget } from './sealed-parse.js';
 
 /**
  * Parses messages on worker threads, so the event loop stays free for IMAP and the database while
@@ -27,14 +29,21 @@ export interface PoolParseOptions extends ParseOptions {
    * `bodies`, and `parsed.text` / `parsed.html` are left out (null) rather than copied back.
    */
   encodeBodies?: boolean;
+  /**
+   * Seal and hash on the worker too (implies `encodeBodies`): the result then carries `sealed` and
+   * no source, which stays on the worker. Ignored for a message parsed in-process.
+   */
+  seal?: SealTarget & { keys: SealingKeys };
 }
 
 export interface ParseResult {
   parsed: ParsedMessage;
-  /** The message source: the same bytes as given, possibly in a new Buffer. */
-  source: Buffer;
+  /** The message source: the same bytes as given, possibly in a new Buffer; null when `sealed` is given. */
+  source: Buffer | null;
   /** With `encodeBodies`, when the message went to a worker: the stored form of text and HTML. */
   bodies?: { text: Buffer | null; html: Buffer | null };
+  /** With `seal`, when the message went to a worker: its sealed source and bodies and content hash. */
+  sealed?: SealedParts;
 }
 
 /** True when the bytes are a whole ArrayBuffer of their own, so moving it to another thread takes nothing else along. */
@@ -78,9 +87,17 @@ export interface ParseRequest {
   options: PoolParseOptions;
 }
 
-export type ParseAnswer = { id: number; parsed: ParsedMessage; raw: Uint8Array; bodies?: { text: Uint8Array | null; html: Uint8Array | null } } | { id: number; error: string };
+export type ParseAnswer =
+  | { id: number; parsed: ParsedMessage; raw: Uint8Array | null; bodies?: { text: Uint8Array | null; html: Uint8Array | null }; sealed?: SealedParts }
+  | { id: number; error: string };
 
 const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const maybeBuffer = (b: Uint8Array | null) => b && asBuffer(b);
+
+/** Buffers arrive from a worker as plain Uint8Arrays; the same memory, viewed as Buffers again. */
+function sealedFromWorker(s: SealedParts): SealedParts {
+  return { sourceChunks: s.sourceChunks.map(asBuffer), runs: s.runs, contentHash: asBuffer(s.contentHash), text: maybeBuffer(s.text), html: maybeBuffer(s.html) };
+}
 
 interface Pending {
   resolve(p: ParseResult): void;
@@ -121,8 +138,8 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
       const p = slot.pending.get(msg.id);
       slot.pending.delete(msg.id);
       if ('parsed' in msg) {
-        const bodies = msg.bodies && { text: msg.bodies.text && asBuffer(msg.bodies.text), html: msg.bodies.html && asBuffer(msg.bodies.html) };
-        p?.resolve({ parsed: msg.parsed, source: asBuffer(msg.raw), ...(bodies ? { bodies } : {}) });
+        const bodies = msg.bodies && { text: maybeBuffer(msg.bodies.text), html: maybeBuffer(msg.bodies.html) };
+        p?.resolve({ parsed: msg.parsed, source: maybeBuffer(msg.raw), ...(bodies ? { bodies } : {}), ...(msg.sealed ? { sealed: sealedFromWorker(msg.sealed) } : {}) });
       }
       else p?.reject(new Error(`parse worker failed (${msg.error})`));
       dispatch();
@@ -167,7 +184,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
     },
     async parse(raw, parseOptions = {}) {
       const buf = joinRaw(raw);
-      if (buf.byteLength < threshold || closed) return { parsed: await parseMessage(buf, parseOptions), source: buf };
+      if (buf.byteLength < threshold || closed) return { parsed: await parseMessage(buf, { maxBytes: parseOptions.maxBytes }), source: buf };
       offloaded++;
       return new Promise<ParseResult>((resolve, reject) => {
         waiting.push({ buf, options: parseOptions, resolve, reject });

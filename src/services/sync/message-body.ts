@@ -18,11 +18,6 @@ export async function encodeBody(text: string | null): Promise<Buffer | null> {
   return framedBody(utf8, utf8.length < COMPRESS_MIN_BYTES ? null : await deflateRawAsync(utf8, DEFLATE_OPTIONS));
 }
 
-/** Seals an encoded body (from `encodeBody`); null stays null. */
-export function sealBody(cipher: UserCipher, context: string, rowId: string, encoded: Buffer | null): Buffer | null {
-  return encoded === null ? null : cipher.sealBytes(context, rowId, encoded);
-}
-
 /** Opens a sealed text or HTML body, compressed or not. */
 export function openBody(cipher: UserCipher, context: string, rowId: string, sealed: Buffer): string {
   return decodeBody(cipher.openBytes(context, rowId, sealed));

@@ -3,8 +3,11 @@ import { normaliseAddress } from '../../ai/builtin/senders.js';
 import type { UserCipher } from '../../crypto/crypto.js';
 import type { AttachmentsTable, MessagesTable } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
+import { sealChunked } from '../../crypto/sealer.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from '../../mail/mime/parse.js';
-import { encodeBody, sealBody } from './message-body.js';
+import type { ParseResult, PoolParseOptions } from '../../mail/mime/parse-pool.js';
+import { sealParsed, type SealedParts } from '../../mail/mime/sealed-parse.js';
+import { encodeBody } from './message-body.js';
 import { CONTEXT, envelopeHash, flagsText, isReplySubject, messageIdHash, participantHash, THREAD_SUBJECT_PURPOSE, threadSubject } from './message-identity.js';
 
 /**
@@ -80,70 +83,51 @@ export interface PreparedBatch {
 }
 
 /**
- * Parses a source; the source comes back as the caller must use it from then on, and, when the
- * parser compressed them, the bodies in their stored form (see `ParsePool.parse`).
+ * Parses a source (see `ParsePool.parse`): the source comes back as the caller must use it from then
+ * on, and, when the parser did that work too, the bodies in their stored form or the sealed parts.
  */
-export type Parser = (raw: Buffer, options?: ParseOptions & { encodeBodies?: boolean }) => Promise<{ parsed: ParsedMessage; source: Buffer; bodies?: { text: Buffer | null; html: Buffer | null } }>;
+export type Parser = (raw: Buffer, options?: ParseOptions & Pick<PoolParseOptions, 'encodeBodies' | 'seal'>) => Promise<ParseResult>;
 
-const parseInProcess: Parser = async (raw, options) => ({ parsed: await parseMessage(raw, options), source: raw });
+const parseInProcess: Parser = async (raw, options) => ({ parsed: await parseMessage(raw, { maxBytes: options?.maxBytes }), source: raw });
 
 export interface PrepareOptions {
-  /** A parse pool's `parse` (large messages off the event loop); in-process parsing by default. */
+  /** A parse pool's `parse` (parse, seal and hash off the event loop); in-process parsing by default. */
   parse?: Parser;
   maxBytes?: number;
   now?: () => number;
 }
 
-/**
- * Seals the raw source in chunks of at most CHUNK_BYTES, starting a new chunk at each of the given
- * ranges' start and end, so every range (an attachment's encoded body) is its own chunk run.
- * Returns the chunks and, per range, its first chunk and chunk count.
- */
-function sealSource(cipher: UserCipher, rowId: string, raw: Buffer, ranges: ReadonlyArray<{ start: number; end: number }>): { chunks: Buffer[]; runs: Array<{ seq: number; count: number }> } {
-  const chunks: Buffer[] = [];
-  const push = (start: number, end: number) => {
-    for (let at = start; at < end; at += CHUNK_BYTES) chunks.push(cipher.sealBytes(CONTEXT.source, `${rowId}:${chunks.length}`, raw.subarray(at, Math.min(end, at + CHUNK_BYTES))));
-  };
-  const order = ranges.map((r, i) => ({ ...r, i })).sort((a, b) => a.start - b.start);
-  const runs = ranges.map(() => ({ seq: 0, count: 0 }));
-  let pos = 0;
-  for (const r of order) {
-    if (r.start < pos) throw new Error('overlapping attachment ranges');
-    push(pos, r.start);
-    runs[r.i] = { seq: chunks.length, count: 0 };
-    push(r.start, r.end);
-    runs[r.i]!.count = chunks.length - runs[r.i]!.seq;
-    pos = r.end;
-  }
-  push(pos, raw.length);
-  if (chunks.length === 0) chunks.push(cipher.sealBytes(CONTEXT.source, `${rowId}:0`, raw));
-  return { chunks, runs };
-}
+const NO_BODIES = { text: null, html: null };
 
 function sealChunks(cipher: UserCipher, context: string, rowId: string, bytes: Uint8Array): Buffer[] {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const count = Math.max(1, Math.ceil(buf.length / CHUNK_BYTES));
-  const out: Buffer[] = [];
-  for (let seq = 0; seq < count; seq++) out.push(cipher.sealBytes(context, `${rowId}:${seq}`, buf.subarray(seq * CHUNK_BYTES, (seq + 1) * CHUNK_BYTES)));
-  return out;
+  return sealChunked(cipher, context, rowId, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), CHUNK_BYTES).chunks;
 }
 
 export async function prepareBatch(cipher: UserCipher, input: BatchInput, options: PrepareOptions = {}): Promise<PreparedBatch> {
   if (cipher.userId !== input.userId) throw new Error('cipher belongs to another user');
   const parse = options.parse ?? parseInProcess;
   const now = options.now ?? Date.now;
+  const keys = options.parse ? cipher.sealingKeys() : null;
   // All parses start at once: with a pool, they queue for its workers while this thread goes on.
-  // The workers compress the bodies too; parsed in-process, they compress on zlib's thread pool.
+  // The workers compress, seal and hash too; what was parsed in-process is finished here.
   const done = await Promise.all(
     input.items.map(async (item) => {
-      const result = await parse(joinRaw(item.raw), { maxBytes: options.maxBytes, encodeBodies: true });
+      const id = newId();
+      const target = { rowId: id, chunkBytes: CHUNK_BYTES, contexts: { source: CONTEXT.source, text: CONTEXT.text, html: CONTEXT.html } };
+      const raw = joinRaw(item.raw);
+      const fetched = raw.length; // read now: the parse moves the bytes to a worker
+      const result = await parse(raw, { maxBytes: options.maxBytes, encodeBodies: true, ...(keys ? { seal: { ...target, keys } } : {}) });
       const parsed = markTooLarge(result.parsed, item.size, options.maxBytes);
-      if (parsed !== result.parsed) return { parsed, source: result.source, bodies: { text: null, html: null } };
-      const bodies = result.bodies ?? { text: await encodeBody(parsed.text), html: await encodeBody(parsed.html) };
-      return { parsed, source: result.source, bodies };
+      let sealed = result.sealed;
+      if (!sealed) {
+        const source = result.source!;
+        const bodies = parsed !== result.parsed ? NO_BODIES : (result.bodies ?? { text: await encodeBody(parsed.text), html: await encodeBody(parsed.html) });
+        sealed = sealParsed(cipher, source, parsed, bodies, target);
+      }
+      return { id, parsed, sealed, size: item.size ?? fetched };
     }),
   );
-  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, done[i]!.source, item.size ?? done[i]!.source.length, done[i]!.parsed, done[i]!.bodies, now()));
+  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, done[i]!, now()));
   return { userId: input.userId, accountId: input.accountId, folderId: input.folderId, uidvalidity: input.uidvalidity, messages };
 }
 
@@ -157,8 +141,16 @@ function markTooLarge(parsed: ParsedMessage, size: number | undefined, maxBytes 
   return { ...parsed, headersOnly: true, text: null, html: null, attachments: [], calendar: null, warnings: [...parsed.warnings, 'TOO_LARGE'] };
 }
 
-function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, raw: Buffer, size: number, parsed: ParsedMessage, bodies: { text: Buffer | null; html: Buffer | null }, now: number): PreparedMessage {
-  const id = newId();
+/** A message parsed, sealed and hashed, with the row id its sealed parts are bound to. */
+interface Finished {
+  id: string;
+  parsed: ParsedMessage;
+  sealed: SealedParts;
+  /** RFC822.SIZE, or the length of what was fetched. */
+  size: number;
+}
+
+function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, { id, parsed, sealed, size }: Finished, now: number): PreparedMessage {
   const h = parsed.headers;
   const seal = (context: string, value: string | null) => (value === null || value === '' ? null : cipher.sealText(context, id, value));
   const envelope = {
@@ -186,8 +178,7 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
   // Above the size limit only the header block is kept: no source chunks, no bodies.
   const keepSource = !(parsed.headersOnly && parsed.warnings.includes('TOO_LARGE'));
   // Attachments given as source ranges are stored once, as their own run of source chunks.
-  const inSource = keepSource ? parsed.attachments.flatMap((a) => (a.source ? [a.source] : [])) : [];
-  const { chunks: sourceChunks, runs } = keepSource ? sealSource(cipher, id, raw, inSource) : { chunks: [], runs: [] };
+  const { sourceChunks, runs } = keepSource ? sealed : { sourceChunks: [], runs: [] };
   let run = 0;
 
   const attachments: PreparedAttachment[] = parsed.attachments.map((a, index) => {
@@ -244,7 +235,7 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
       thread_id: null,
       email_id: item.emailId ?? null,
       message_id_hash: ownHash,
-      content_hash: cipher.contentHash(raw),
+      content_hash: sealed.contentHash,
       envelope_hash: envelopeHash(cipher, { date: h.date, fromAddress: h.from?.address ?? null, subject: h.subject, size }),
       date: h.date ?? item.internalDate ?? now,
       size,
@@ -252,8 +243,8 @@ function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, r
       is_calendar: parsed.calendar ? 1 : 0,
       is_newsletter: parsed.isNewsletter ? 1 : 0,
       envelope: cipher.sealText(CONTEXT.envelope, id, JSON.stringify(envelope)),
-      body_text: sealBody(cipher, CONTEXT.text, id, bodies.text),
-      body_html: sealBody(cipher, CONTEXT.html, id, bodies.html),
+      body_text: keepSource ? sealed.text : null,
+      body_html: keepSource ? sealed.html : null,
       snippet: seal(CONTEXT.snippet, parsed.snippet),
       calendar: parsed.calendar ? cipher.sealText(CONTEXT.calendar, id, JSON.stringify(parsed.calendar)) : null,
       parse_warnings: parsed.warnings.length > 0 ? parsed.warnings.join(' ') : null,

@@ -134,7 +134,7 @@ describe('parse pool', () => {
     expect(pool.offloaded).toBeGreaterThan(1);
     expect(pool.offloaded).toBeLessThan(5);
     for (const [i, bytes] of expected.entries()) {
-      expect(results[i]!.source.equals(bytes)).toBe(true);
+      expect(results[i]!.source!.equals(bytes)).toBe(true);
       const local = await parseMessage(bytes);
       expect(results[i]!.parsed.headers).toEqual(local.headers);
       const digest = (p: ParsedMessage) => p.attachments.map((a) => ({ size: a.size, source: a.source, content: a.content ? Buffer.from(a.content).toString('base64') : null }));
