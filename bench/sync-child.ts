@@ -142,17 +142,28 @@ async function naive(h: DatabaseHandle): Promise<RunResult> {
   return { seconds: (performance.now() - start) / 1000, cpu: cpuSeconds() - cpu0, messages, bytes, maxRssMb: maxRssMb() };
 }
 
-/** Times the store's two halves: prepare (parse, hash, seal) and write (the batch transaction's work). */
+/**
+ * Times the store's two halves: prepare (parse, hash, seal: from a batch's first message handed
+ * over until it is ready) and write (the batch transaction's work).
+ */
 function timedStore(store: SyncStore, phases: { prepare: number; write: number }): SyncStore {
-  const timed = <A extends unknown[], R>(key: 'prepare' | 'write', fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
-    const t = performance.now();
+  const timed = <A extends unknown[], R>(key: 'prepare' | 'write', fn: (...a: A) => Promise<R>, since?: number) => async (...a: A): Promise<R> => {
+    const t = since ?? performance.now();
     try {
       return await fn(...a);
     } finally {
       phases[key] += (performance.now() - t) / 1000;
     }
   };
-  return { ...store, prepare: timed('prepare', store.prepare), write: timed('write', store.write) };
+  return {
+    ...store,
+    begin(...args) {
+      const batch = store.begin(...args);
+      const t = performance.now();
+      return { add: batch.add, finish: timed('prepare', batch.finish, t) };
+    },
+    write: timed('write', store.write),
+  };
 }
 
 async function product(h: DatabaseHandle, url: string): Promise<RunResult> {

@@ -56,11 +56,21 @@ export interface FolderRef {
 }
 
 /**
- * The message store as the sync uses it. `prepare` does the slow work (parse, seal) outside any
+ * A batch being prepared outside any transaction: each message is handed over as it arrives and
+ * starts its slow work (parse, seal) at once; `finish` gives the batch for `SyncStore.write`.
+ */
+export interface PreparingBatch {
+  add(message: FetchedMessage): void;
+  /** The prepared batch, in the order of `uids` (UIDs not added are left out). */
+  finish(uids: readonly number[]): Promise<unknown>;
+}
+
+/**
+ * The message store as the sync uses it. `begin` starts the slow work (parse, seal) outside any
  * transaction; the others run inside the batch transaction the sync opens and fences.
  */
 export interface SyncStore {
-  prepare(cipher: UserCipher, folder: FolderRef, uidvalidity: number, items: FetchedMessage[]): Promise<unknown>;
+  begin(cipher: UserCipher, folder: FolderRef, uidvalidity: number): PreparingBatch;
   write(trx: Transaction<Database>, prepared: unknown): Promise<{ stored: number }>;
   applyFlags(trx: Transaction<Database>, folder: FolderRef, uidvalidity: number, updates: FlagUpdate[]): Promise<number>;
   removeCopies(trx: Transaction<Database>, folder: FolderRef, uidvalidity: number, uids: number[]): Promise<number>;
@@ -203,9 +213,10 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
       wanted = wanted.filter((uid) => unmatched.has(uid));
     }
 
-    // Pipelined: while batch N is parsed (on the parse pool's workers) and sealed, batch N+1 is
-    // fetched; batch N is then written in its own fenced transaction, in order. At most two batches
-    // are in flight, and nothing of them is stored before its transaction commits.
+    // Pipelined: each message goes to the parse pool's workers as it arrives, so batch N+1 is
+    // fetched and parsed while batch N is finished; batch N is then written in its own fenced
+    // transaction, in order. At most two batches are in flight, and nothing of them is stored
+    // before its transaction commits.
     const commit = async (flight: InFlight): Promise<void> => {
       const prepared = await flight.prepared;
       deps.crash?.('after-prepare');
@@ -232,15 +243,15 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
     let inFlight: InFlight | null = null;
     for (const batch of await planBatches(client, wanted, options)) {
       deps.signal.throwIfAborted();
-      let items: FetchedMessage[] | null = await fetchSources(client, batch, options);
+      // The fetched sources belong to the prepare step as they arrive: it drops them once they are sealed.
+      const preparing = store.begin(deps.cipher, folder, uidvalidity);
+      const uids = await fetchSources(client, batch, options, preparing);
       deps.crash?.('after-fetch');
-      result.fetched += items.length;
-      const highestUid = items.length > 0 ? Math.max(...items.map((m) => m.uid)) : null;
-      // The fetched sources belong to the prepare step now: it drops them once they are sealed.
-      const next: InFlight = { prepared: store.prepare(deps.cipher, folder, uidvalidity, items), highestUid };
+      result.fetched += uids.length;
+      const highestUid = uids.length > 0 ? Math.max(...uids) : null;
+      const next: InFlight = { prepared: preparing.finish(uids), highestUid };
       // Handled at once: if the loop fails before this batch is awaited, its failure is the loop's.
       next.prepared.catch(() => undefined);
-      items = null;
       const previous = inFlight;
       inFlight = next;
       if (previous) await commit(previous);
@@ -389,17 +400,24 @@ async function planBatches(client: ImapSession, uids: number[], options: FolderS
 }
 
 /** Fills in the raw source of every message within the size limit; of larger ones only the header block. */
-async function fetchSources(client: ImapSession, batch: FetchedMessage[], options: FolderSyncOptions): Promise<FetchedMessage[]> {
+async function fetchSources(client: ImapSession, batch: FetchedMessage[], options: FolderSyncOptions, sink: PreparingBatch): Promise<number[]> {
   // New objects, not the planned ones: the plan of the whole folder must not hold every fetched source.
-  const raw = new Map<number, Buffer>();
+  const planned = new Map(batch.map((m) => [m.uid, m]));
+  const arrived = new Set<number>();
+  const take = (uid: number, raw: Buffer | undefined) => {
+    const m = planned.get(uid);
+    if (!m || !raw || arrived.has(uid)) return;
+    arrived.add(uid);
+    sink.add({ ...m, raw });
+  };
   const small = batch.filter((m) => m.size <= options.maxMessageBytes).map((m) => m.uid);
   const large = batch.filter((m) => m.size > options.maxMessageBytes).map((m) => m.uid);
   if (small.length) {
-    for await (const m of client.fetch(uidRanges(small), { uid: true, source: true }, { uid: true })) if (m.source) raw.set(m.uid, m.source);
+    for await (const m of client.fetch(uidRanges(small), { uid: true, source: true }, { uid: true })) take(m.uid, m.source);
   }
   if (large.length) {
-    for await (const m of client.fetch(uidRanges(large), { uid: true, headers: true }, { uid: true })) if (m.headers) raw.set(m.uid, m.headers);
+    for await (const m of client.fetch(uidRanges(large), { uid: true, headers: true }, { uid: true })) take(m.uid, m.headers);
   }
-  // A message expunged between the fetches has nothing to store: leave it out.
-  return batch.flatMap((m) => (raw.has(m.uid) ? [{ ...m, raw: raw.get(m.uid)! }] : []));
+  // A message expunged between the fetches has nothing to store: it is left out. The batch keeps the plan's order.
+  return batch.flatMap((m) => (arrived.has(m.uid) ? [m.uid] : []));
 }

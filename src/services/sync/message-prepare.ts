@@ -104,31 +104,67 @@ function sealChunks(cipher: UserCipher, context: string, rowId: string, bytes: U
 }
 
 export async function prepareBatch(cipher: UserCipher, input: BatchInput, options: PrepareOptions = {}): Promise<PreparedBatch> {
-  if (cipher.userId !== input.userId) throw new Error('cipher belongs to another user');
+  const batch = startBatch(cipher, input, options);
+  for (const item of input.items) batch.add(item);
+  return batch.finish();
+}
+
+/** A batch being prepared: each message added starts its parse at once. */
+export interface BatchBuilder {
+  add(item: IncomingCopy): void;
+  /**
+   * Waits for every message added and returns the batch, in the order of `uids` when given (a UID
+   * not added is left out), else in the order added. Fails if any message failed.
+   */
+  finish(uids?: readonly number[]): Promise<PreparedBatch>;
+}
+
+/**
+ * Starts a batch whose messages are added one at a time, as the sync receives them: with a pool,
+ * each parse queues for the workers at once, so they work while the rest of the batch arrives.
+ */
+export function startBatch(cipher: UserCipher, meta: Omit<BatchInput, 'items'>, options: PrepareOptions = {}): BatchBuilder {
+  if (cipher.userId !== meta.userId) throw new Error('cipher belongs to another user');
   const parse = options.parse ?? parseInProcess;
   const now = options.now ?? Date.now;
   const keys = options.parse ? cipher.sealingKeys() : null;
-  // All parses start at once: with a pool, they queue for its workers while this thread goes on.
+  const started: Array<{ item: IncomingCopy; done: Promise<Finished> }> = [];
+
   // The workers compress, seal and hash too; what was parsed in-process is finished here.
-  const done = await Promise.all(
-    input.items.map(async (item) => {
-      const id = newId();
-      const target = { rowId: id, chunkBytes: CHUNK_BYTES, contexts: { source: CONTEXT.source, text: CONTEXT.text, html: CONTEXT.html } };
-      const raw = joinRaw(item.raw);
-      const fetched = raw.length; // read now: the parse moves the bytes to a worker
-      const result = await parse(raw, { maxBytes: options.maxBytes, encodeBodies: true, ...(keys ? { seal: { ...target, keys } } : {}) });
-      const parsed = markTooLarge(result.parsed, item.size, options.maxBytes);
-      let sealed = result.sealed;
-      if (!sealed) {
-        const source = result.source!;
-        const bodies = parsed !== result.parsed ? NO_BODIES : (result.bodies ?? { text: await encodeBody(parsed.text), html: await encodeBody(parsed.html) });
-        sealed = sealParsed(cipher, source, parsed, bodies, target);
+  const finishOne = async (item: IncomingCopy): Promise<Finished> => {
+    const id = newId();
+    const target = { rowId: id, chunkBytes: CHUNK_BYTES, contexts: { source: CONTEXT.source, text: CONTEXT.text, html: CONTEXT.html } };
+    const raw = joinRaw(item.raw);
+    const fetched = raw.length; // read now: the parse moves the bytes to a worker
+    const result = await parse(raw, { maxBytes: options.maxBytes, encodeBodies: true, ...(keys ? { seal: { ...target, keys } } : {}) });
+    const parsed = markTooLarge(result.parsed, item.size, options.maxBytes);
+    let sealed = result.sealed;
+    if (!sealed) {
+      const source = result.source!;
+      const bodies = parsed !== result.parsed ? NO_BODIES : (result.bodies ?? { text: await encodeBody(parsed.text), html: await encodeBody(parsed.html) });
+      sealed = sealParsed(cipher, source, parsed, bodies, target);
+    }
+    return { id, parsed, sealed, size: item.size ?? fetched };
+  };
+
+  return {
+    add(item) {
+      const done = finishOne(item);
+      // Awaited in finish(); a batch given up before then (the fetch failed) must not leave an unhandled rejection.
+      done.catch(() => undefined);
+      started.push({ item, done });
+    },
+    async finish(uids) {
+      let list = started;
+      if (uids) {
+        const byUid = new Map(started.map((s) => [s.item.uid, s]));
+        list = uids.flatMap((uid) => (byUid.has(uid) ? [byUid.get(uid)!] : []));
       }
-      return { id, parsed, sealed, size: item.size ?? fetched };
-    }),
-  );
-  const messages = input.items.map((item, i) => prepareOne(cipher, input, item, done[i]!, now()));
-  return { userId: input.userId, accountId: input.accountId, folderId: input.folderId, uidvalidity: input.uidvalidity, messages };
+      const done = await Promise.all(list.map((s) => s.done));
+      const messages = list.map((s, i) => prepareOne(cipher, meta, s.item, done[i]!, now()));
+      return { userId: meta.userId, accountId: meta.accountId, folderId: meta.folderId, uidvalidity: meta.uidvalidity, messages };
+    },
+  };
 }
 
 /**
@@ -150,7 +186,7 @@ interface Finished {
   size: number;
 }
 
-function prepareOne(cipher: UserCipher, input: BatchInput, item: IncomingCopy, { id, parsed, sealed, size }: Finished, now: number): PreparedMessage {
+function prepareOne(cipher: UserCipher, input: Omit<BatchInput, 'items'>, item: IncomingCopy, { id, parsed, sealed, size }: Finished, now: number): PreparedMessage {
   const h = parsed.headers;
   const seal = (context: string, value: string | null) => (value === null || value === '' ? null : cipher.sealText(context, id, value));
   const envelope = {

@@ -1,24 +1,22 @@
 import type { ParsePool } from '../../mail/mime/parse-pool.js';
 import type { FetchedMessage, FolderRef, SyncStore } from './folder-sync.js';
-import { prepareBatch, type PreparedBatch } from './message-prepare.js';
+import { startBatch, type PreparedBatch } from './message-prepare.js';
 import { applyFlags, attachByEnvelope, knownUids, removeCopies, reseedFolder, storeBatch } from './message-store.js';
 import { envelopeHash } from './message-identity.js';
 
 /** The message store behind the sync loop's port: parse and seal outside, write inside the fenced transaction. */
 export function createSyncStore(deps: { parsePool?: Pick<ParsePool, 'parse'>; maxMessageBytes: number; now: () => number }): SyncStore {
   return {
-    prepare(cipher, folder: FolderRef, uidvalidity, items: FetchedMessage[]) {
-      return prepareBatch(
+    begin(cipher, folder: FolderRef, uidvalidity) {
+      const batch = startBatch(
         cipher,
-        {
-          userId: folder.userId,
-          accountId: folder.accountId,
-          folderId: folder.folderId,
-          uidvalidity,
-          items: items.map((m) => ({ uid: m.uid, flags: m.flags, modseq: m.modseq, internalDate: m.internalDate, size: m.size, raw: m.raw!, emailId: m.emailId })),
-        },
+        { userId: folder.userId, accountId: folder.accountId, folderId: folder.folderId, uidvalidity },
         { parse: deps.parsePool?.parse.bind(deps.parsePool), maxBytes: deps.maxMessageBytes, now: deps.now },
       );
+      return {
+        add: (m: FetchedMessage) => batch.add({ uid: m.uid, flags: m.flags, modseq: m.modseq, internalDate: m.internalDate, size: m.size, raw: m.raw!, emailId: m.emailId }),
+        finish: (uids) => batch.finish(uids),
+      };
     },
     async write(trx, prepared) {
       const r = await storeBatch(trx, prepared as PreparedBatch, deps.now());
