@@ -10,6 +10,7 @@
  *   npm run bench:sync -- [--quick] [--count N] [--dialect sqlite|postgres|both] [--repeat N] [--only product]
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +30,23 @@ const count = Number(option('count') ?? (quick ? 500 : 3000));
 const dialectArg = option('dialect') ?? 'both';
 /** Each run this many times, alternating, keeping the fastest: the machine is shared, noise only ever adds time. */
 const repeat = Math.max(1, Number(option('repeat') ?? 1));
-/** The allocator setting the product's start script uses (package.json "start"); MALLOC_ARENA_MAX in the environment overrides it. */
-const CHILD_ENV = { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' };
+/**
+ * Every child runs as `npm start` runs the product: the environment variables and node flags of
+ * package.json's "start" script (`VAR=value … node --flag … bin/mailhelper.js serve`). The same
+ * variables set in the bench's environment override the script's; BENCH_CHILD_FLAGS adds flags.
+ */
+const START = startSettings();
+const CHILD_ENV = Object.fromEntries(Object.entries(START.env).map(([k, v]) => [k, process.env[k] ?? v]));
+const CHILD_FLAGS = [...START.nodeFlags, ...(process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean)];
+
+function startSettings(): { env: Record<string, string>; nodeFlags: string[] } {
+  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  const node = words.indexOf('node');
+  if (node === -1) throw new Error('package.json "start" does not run node');
+  const env = Object.fromEntries(words.slice(0, node).map((w) => w.split('=') as [string, string]));
+  return { env, nodeFlags: words.slice(node + 1).filter((w) => w.startsWith('--')) };
+}
 /** `--only product`: skip the baselines (for tuning; no ratios are printed). */
 const productOnly = option('only') === 'product';
 const dialects: Dialect[] = dialectArg === 'both' ? ['sqlite', 'postgres'] : [dialectArg as Dialect];
@@ -51,7 +67,8 @@ async function main() {
     // Dovecot indexes a new Maildir on first access and the page cache is cold: one unmeasured pass first.
     const warm = await child({ ...base, kind: 'bare', dialect: 'sqlite' });
     console.log(`transport: IMAPS (implicit TLS, ${warm.tls}) for every run; the product pins the server certificate by SHA-256`);
-    console.log(`environment: every run with MALLOC_ARENA_MAX=${CHILD_ENV.MALLOC_ARENA_MAX}, as \`npm start\` starts the product (docs/performance.md, "Memory before and during the first sync")`);
+    const settings = [...Object.entries(CHILD_ENV).map(([k, v]) => `${k}=${v}`), `node ${CHILD_FLAGS.join(' ')}`].join(' ');
+    console.log(`environment: every run with ${settings}, as \`npm start\` starts the product (docs/performance.md, "Memory before and during the first sync")`);
     console.log(`warm-up pass (not counted): ${warm.messages} messages in ${warm.seconds.toFixed(2)} s\n`);
 
     if (productOnly) {
@@ -134,7 +151,7 @@ function line(name: string, r: RunResult) {
 
 function child(task: Task): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [...(process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean), CHILD], { env: { ...process.env, ...CHILD_ENV, BENCH_TASK: JSON.stringify(task) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const c = spawn(process.execPath, [...CHILD_FLAGS, CHILD], { env: { ...process.env, ...CHILD_ENV, BENCH_TASK: JSON.stringify(task) }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     c.stdout.on('data', (d) => (out += d));
     c.on('error', reject);
