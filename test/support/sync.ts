@@ -6,10 +6,11 @@ import { acquireLease, releaseLease } from '../../src/jobs/leases.js';
 import { refreshFolders } from '../../src/mail/imap/folders.js';
 import type { AccountsService } from '../../src/services/accounts.js';
 import { createAccountSync, type AccountSyncResult } from '../../src/services/sync/account-sync.js';
+import type { SyncStore } from '../../src/services/sync/folder-sync.js';
 import { createSyncStore } from '../../src/services/sync/store-adapter.js';
 
 /** The production account sync wired to a test app's accounts and crypto; `run` holds the lease like a job would. */
-export function createTestSync(deps: { db: Kysely<Database>; crypto: Crypto; accounts: AccountsService; batchSize?: number; maxMessageBytes?: number; now?: () => number; onStored?: (userId: string, accountId: string, stored: number) => Promise<void> }) {
+export function createTestSync(deps: { db: Kysely<Database>; crypto: Crypto; accounts: AccountsService; batchSize?: number; maxMessageBytes?: number; now?: () => number; onStored?: (userId: string, accountId: string, stored: number) => Promise<void>; wrapStore?: (store: SyncStore) => SyncStore }) {
   const now = deps.now ?? Date.now;
   const maxMessageBytes = deps.maxMessageBytes ?? 50 * 1024 * 1024;
   const sync = createAccountSync({
@@ -17,7 +18,7 @@ export function createTestSync(deps: { db: Kysely<Database>; crypto: Crypto; acc
     crypto: deps.crypto,
     connections: deps.accounts.imap,
     folders: { refresh: async (userId, accountId, client) => void (await refreshFolders({ db: deps.db, crypto: deps.crypto, now }, userId, accountId, client as ImapFlow)) },
-    store: createSyncStore({ maxMessageBytes, now }),
+    store: (deps.wrapStore ?? ((s: SyncStore) => s))(createSyncStore({ maxMessageBytes, now })),
     options: { now, flagCheckIntervalMs: 15 * 60_000, batchSize: deps.batchSize ?? 20, batchBytes: 8 * 1024 * 1024, maxMessageBytes },
     onStored: deps.onStored,
   });

@@ -7,6 +7,7 @@ import { describeEachDialect } from '../../support/db.js';
 import type { TestUser } from '../../support/dovecot.js';
 import { ALICE, TestClient } from '../../support/http-client.js';
 import { startImapProxy, type ImapProxy } from '../../support/imap-proxy.js';
+import type { SyncStore } from '../../../src/services/sync/folder-sync.js';
 import { createTestSync, mailRowCounts } from '../../support/sync.js';
 import { describeWithDovecot } from '../../support/testbed.js';
 import type { MaildirEntry } from '../../support/mail/maildir.js';
@@ -25,6 +26,26 @@ for (const profile of ['full', 'plain'] as const) {
       let sync: ReturnType<typeof createTestSync>;
       let alice: TestClient;
       const fetches = () => proxy.count('FETCH') + proxy.count('UID FETCH');
+      // How the store was handed the fetched messages: all, and those handed over in the same
+      // synchronous run as the one before (as a loop over a collected batch would).
+      const handOver = { added: 0, sameRun: 0 };
+      const watchHandOver = (store: SyncStore): SyncStore => ({
+        ...store,
+        begin(...args) {
+          const batch = store.begin(...args);
+          let open = false;
+          return {
+            add(message) {
+              handOver.added++;
+              if (open) handOver.sameRun++;
+              open = true;
+              queueMicrotask(() => (open = false));
+              batch.add(message);
+            },
+            finish: batch.finish,
+          };
+        },
+      });
 
       beforeAll(async () => {
         user = bed.server.createUser(`sync-${ctx.dialect}`, PASSWORD);
@@ -42,7 +63,7 @@ for (const profile of ['full', 'plain'] as const) {
         });
         expect(created.statusCode, created.body).toBe(201);
         accountId = created.json().id;
-        sync = createTestSync({ db: ctx.db, crypto: built.crypto, accounts: built.accounts });
+        sync = createTestSync({ db: ctx.db, crypto: built.crypto, accounts: built.accounts, wrapStore: watchHandOver });
       });
       afterAll(async () => {
         await app?.close();
@@ -75,6 +96,12 @@ for (const profile of ['full', 'plain'] as const) {
         const account = await ctx.db.selectFrom('accounts').select(['state', 'last_sync_at']).where('id', '=', accountId).executeTakeFirstOrThrow();
         expect(account.state).toBe('idle');
         expect(account.last_sync_at).not.toBeNull();
+      });
+
+      it('the first sync handed each message to be parsed as the FETCH yielded it, not once its batch was complete', async () => {
+        const stored = await ctx.db.selectFrom('message_copies').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow();
+        expect(handOver.added).toBe(Number(stored.n));
+        expect(handOver.sameRun).toBe(0);
       });
 
       it('the message API pages through messages (not copies) and serves each source byte for byte', async () => {
