@@ -2,10 +2,10 @@ import { AppError } from '../errors.js';
 import type { Executor } from '../db/schema.js';
 import { userKeyRepository, type StoredWrap, type UserKeyRepository } from '../repositories/user-keys.js';
 import { checkCanary, ensureCanary, openCanary } from './canary.js';
-import { DecryptError, newDataKey, openWithKey, sealWithKey, sealedKeyVersion, unwrapDataKey, wrapDataKey } from './envelope.js';
+import { DecryptError, newDataKey, openWithKey, sealedKeyVersion, unwrapDataKey, wrapDataKey } from './envelope.js';
 import { CONTENT_HASH_PURPOSE, deriveHashKey, keyedHash, type HashInput } from './keyed-hash.js';
 import type { KeyRing } from './keyring.js';
-import type { SealingKeys } from './sealer.js';
+import { sealerFromKeys, type SealingKeys } from './sealer.js';
 import type { MasterKeys } from './master-keys.js';
 
 /**
@@ -169,8 +169,10 @@ function buildCipher(userId: string, keys: Map<number, Buffer>): UserCipher {
     if (!k) hashKeys.set(purpose, (k = deriveHashKey(hashBase, userId, purpose)));
     return k;
   };
-  const seal = (context: string, rowId: string, plaintext: Buffer) =>
-    sealWithKey(keys.get(activeVersion)!, activeVersion, { context, rowId, userId }, plaintext);
+  const sealing: SealingKeys = { userId, version: activeVersion, dataKey: keys.get(activeVersion)!, contentHashKey: hashKey(CONTENT_HASH_PURPOSE) };
+  // The same sealer a parse worker builds from these keys: both threads seal and hash alike.
+  const sealer = sealerFromKeys(sealing);
+  const seal = sealer.sealBytes;
   const open = (context: string, rowId: string, sealed: Buffer) => {
     const key = keys.get(sealedKeyVersion(sealed));
     if (!key) throw new DecryptError('stored value needs a data-key version this user does not have');
@@ -183,7 +185,7 @@ function buildCipher(userId: string, keys: Map<number, Buffer>): UserCipher {
     sealBytes: seal,
     openBytes: open,
     lookupHash: (purpose, value) => keyedHash(hashKey(purpose), value),
-    contentHash: (content) => keyedHash(hashKey(CONTENT_HASH_PURPOSE), content),
-    sealingKeys: () => ({ userId, version: activeVersion, dataKey: keys.get(activeVersion)!, contentHashKey: hashKey(CONTENT_HASH_PURPOSE) }),
+    contentHash: sealer.contentHash,
+    sealingKeys: () => sealing,
   };
 }

@@ -7,7 +7,6 @@ import { keyedHash, type HashInput } from './keyed-hash.js';
  * never come back to the main thread. It imports nothing that reads the database.
  */
 export interface Sealer {
-  readonly userId: string;
   sealBytes(context: string, rowId: string, plaintext: Buffer): Buffer;
   contentHash(content: HashInput): Buffer;
 }
@@ -28,7 +27,6 @@ export function sealerFromKeys(keys: SealingKeys): Sealer {
   const dataKey = Buffer.from(keys.dataKey);
   const hashKey = Buffer.from(keys.contentHashKey);
   return {
-    userId: keys.userId,
     sealBytes: (context, rowId, plaintext) => sealWithKey(dataKey, keys.version, { context, rowId, userId: keys.userId }, plaintext),
     contentHash: (content) => keyedHash(hashKey, content),
   };

@@ -4,7 +4,7 @@ import type { UserCipher } from '../../crypto/crypto.js';
 import type { AttachmentsTable, MessagesTable } from '../../db/schema.js';
 import { newId } from '../../db/ids.js';
 import { sealChunked } from '../../crypto/sealer.js';
-import { DEFAULT_MAX_MESSAGE_BYTES, joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from '../../mail/mime/parse.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, joinRaw, parseMessage, type ParsedMessage } from '../../mail/mime/parse.js';
 import type { ParseResult, PoolParseOptions } from '../../mail/mime/parse-pool.js';
 import { sealParsed, type SealedParts } from '../../mail/mime/sealed-parse.js';
 import { encodeBody } from './message-body.js';
@@ -86,7 +86,7 @@ export interface PreparedBatch {
  * Parses a source (see `ParsePool.parse`): the source comes back as the caller must use it from then
  * on, and, when the parser did that work too, the bodies in their stored form or the sealed parts.
  */
-export type Parser = (raw: Buffer, options?: ParseOptions & Pick<PoolParseOptions, 'encodeBodies' | 'seal'>) => Promise<ParseResult>;
+export type Parser = (raw: Buffer, options?: PoolParseOptions) => Promise<ParseResult>;
 
 const parseInProcess: Parser = async (raw, options) => ({ parsed: await parseMessage(raw, { maxBytes: options?.maxBytes }), source: raw });
 
@@ -96,8 +96,6 @@ export interface PrepareOptions {
   maxBytes?: number;
   now?: () => number;
 }
-
-const NO_BODIES = { text: null, html: null };
 
 function sealChunks(cipher: UserCipher, context: string, rowId: string, bytes: Uint8Array): Buffer[] {
   return sealChunked(cipher, context, rowId, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), CHUNK_BYTES).chunks;
@@ -141,7 +139,8 @@ export function startBatch(cipher: UserCipher, meta: Omit<BatchInput, 'items'>, 
     let sealed = result.sealed;
     if (!sealed) {
       const source = result.source!;
-      const bodies = parsed !== result.parsed ? NO_BODIES : (result.bodies ?? { text: await encodeBody(parsed.text), html: await encodeBody(parsed.html) });
+      // A message marked TOO_LARGE has no text or HTML left, so it encodes to no bodies.
+      const bodies = result.bodies ?? { text: await encodeBody(parsed.text), html: await encodeBody(parsed.html) };
       sealed = sealParsed(cipher, source, parsed, bodies, target);
     }
     return { id, parsed, sealed, size: item.size ?? fetched };
