@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { createDatabase, type DatabaseHandle } from '../src/db/database.js';
+import { pgModule } from '../src/db/pg-module.js';
 import { migrateUp } from '../src/db/migrate.js';
 import type { Dialect } from '../src/db/schema.js';
 
@@ -40,7 +40,8 @@ export async function withDatabase<T>(dialect: Dialect, run: (h: DatabaseHandle,
 }
 
 export async function admin(text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  // Loaded here, not at import: the SQLite runs must not hold node-postgres (the product does not).
+  const client = new (pgModule().Client)({ connectionString: adminUrl });
   await client.connect();
   try {
     await client.query(text);

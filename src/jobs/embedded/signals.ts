@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
+import type pg from 'pg';
 import { sql, type Kysely } from 'kysely';
+import { pgModule } from '../../db/pg-module.js';
 import type { Database } from '../../db/schema.js';
 import type { Logger } from '../../observability/logger.js';
 import type { UserEvent } from '../types.js';
@@ -65,7 +66,7 @@ export function createPgSignals(options: { url: string; db: Kysely<Database>; lo
   let lastError = 'not connected yet';
 
   const connect = async () => {
-    const c = new pg.Client({ connectionString: options.url, application_name: 'mailhelper-listen' });
+    const c = new (pgModule().Client)({ connectionString: options.url, application_name: 'mailhelper-listen' });
     client = c;
     const lost = (reason: string) => {
       if (client !== c) return;
