@@ -200,8 +200,9 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
     folders: {
       refresh: async (uid, accountId, client) => {
         const t = performance.now();
-        await refreshFolders({ db: h.db, crypto }, uid, accountId, client as ImapFlow);
+        const listed = await refreshFolders({ db: h.db, crypto }, uid, accountId, client as ImapFlow);
         trace('folder list', t);
+        return listed;
       },
     },
     store: timedStore(createSyncStore({ parsePool, maxMessageBytes: config.sync.maxMessageBytes, now: Date.now }), phases),

@@ -113,7 +113,7 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
     db: database.db,
     crypto,
     connections: accounts.imap,
-    folders: { refresh: async (userId, accountId, client) => void (await refreshFolders({ db: database.db, crypto }, userId, accountId, client as ImapFlow)) },
+    folders: { refresh: (userId, accountId, client) => refreshFolders({ db: database.db, crypto }, userId, accountId, client as ImapFlow) },
     store: createSyncStore({ parsePool: parsePool ?? undefined, maxMessageBytes: config.sync.maxMessageBytes, now: Date.now }),
     options: { now: Date.now, flagCheckIntervalMs: config.sync.flagCheckMinutes * 60_000, batchSize: config.sync.batchSize, batchBytes: config.sync.batchBytes, maxMessageBytes: config.sync.maxMessageBytes },
     crash: createCrashPoints(config.crashAt),

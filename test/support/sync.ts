@@ -17,7 +17,7 @@ export function createTestSync(deps: { db: Kysely<Database>; crypto: Crypto; acc
     db: deps.db,
     crypto: deps.crypto,
     connections: deps.accounts.imap,
-    folders: { refresh: async (userId, accountId, client) => void (await refreshFolders({ db: deps.db, crypto: deps.crypto, now }, userId, accountId, client as ImapFlow)) },
+    folders: { refresh: (userId, accountId, client) => refreshFolders({ db: deps.db, crypto: deps.crypto, now }, userId, accountId, client as ImapFlow) },
     store: (deps.wrapStore ?? ((s: SyncStore) => s))(createSyncStore({ maxMessageBytes, now })),
     options: { now, flagCheckIntervalMs: 15 * 60_000, batchSize: deps.batchSize ?? 20, batchBytes: 8 * 1024 * 1024, maxMessageBytes },
     onStored: deps.onStored,

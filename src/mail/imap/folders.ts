@@ -14,6 +14,20 @@ export interface DiscoveredFolder {
   syncByDefault: boolean;
   messages: number;
   unseen: number;
+  /**
+   * What a STATUS of the folder would answer, read with the list (LIST-STATUS, or imapflow's STATUS
+   * per folder where the server lacks it); null when the server left an item out.
+   */
+  status: MailboxStatus | null;
+}
+
+/** A folder's STATUS as the sync plans from it. */
+export interface MailboxStatus {
+  uidValidity: number;
+  uidNext: number;
+  messages: number;
+  /** Null without CONDSTORE. */
+  highestModseq: number | null;
 }
 
 const flagRoles: Record<string, FolderRole> = {
@@ -104,9 +118,14 @@ export function assignRoles(entries: { path: string; delimiter: string | null; f
   });
 }
 
-/** LIST with SPECIAL-USE and STATUS counts; only folders that can be selected. */
+/**
+ * LIST with SPECIAL-USE and STATUS, including what the sync plans from (UIDVALIDITY, UIDNEXT,
+ * HIGHESTMODSEQ), so an unchanged folder needs no command of its own; only folders that can be selected.
+ */
 export async function discoverFolders(client: ImapFlow): Promise<DiscoveredFolder[]> {
-  const listed = (await client.list({ statusQuery: { messages: true, unseen: true } })).filter(selectable);
+  const condstore = client.capabilities.has('CONDSTORE');
+  const statusQuery = { messages: true, unseen: true, uidNext: true, uidValidity: true, highestModseq: condstore };
+  const listed = (await client.list({ statusQuery })).filter(selectable);
   const roles = assignRoles(listed.map((e) => ({ path: e.path, delimiter: e.delimiter || null, flags: e.flags })));
   return listed.map((e, i) => ({
     path: e.path,
@@ -115,7 +134,19 @@ export async function discoverFolders(client: ImapFlow): Promise<DiscoveredFolde
     syncByDefault: syncedByDefault(roles[i]!),
     messages: Number(e.status?.messages ?? 0),
     unseen: Number(e.status?.unseen ?? 0),
+    status: mailboxStatus(e.status, condstore),
   }));
+}
+
+function mailboxStatus(status: ListResponse['status'], condstore: boolean): MailboxStatus | null {
+  if (!status || status.uidValidity === undefined || status.uidNext === undefined || status.messages === undefined) return null;
+  if (condstore && status.highestModseq === undefined) return null;
+  return {
+    uidValidity: Number(status.uidValidity),
+    uidNext: Number(status.uidNext),
+    messages: Number(status.messages),
+    highestModseq: condstore ? Number(status.highestModseq) : null,
+  };
 }
 
 /** The display name: the last path segment. */
@@ -135,6 +166,8 @@ export interface FolderRefreshResult {
   added: number;
   updated: number;
   gone: number;
+  /** The listed STATUS of each folder by id, where the server gave all of it. */
+  statuses: Map<string, MailboxStatus>;
 }
 
 /**
@@ -158,17 +191,18 @@ export async function refreshFolders(
   return deps.db.transaction().execute(async (trx) => {
     const known = new Map((await foldersRepository.listForAccount(trx, userId, accountId, { includeGone: true })).map((r) => [Buffer.from(r.path_hash).toString('hex'), r]));
     const seen = new Set<string>();
-    const result: FolderRefreshResult = { added: 0, updated: 0, gone: 0 };
+    const result: FolderRefreshResult = { added: 0, updated: 0, gone: 0, statuses: new Map() };
     for (const f of discovered) {
       const hash = hashOf(f.path);
       if (seen.has(hash)) continue;
       seen.add(hash);
       const row = known.get(hash);
+      const id = row?.id ?? newId();
+      if (f.status) result.statuses.set(id, f.status);
       if (row) {
         await foldersRepository.updateListing(trx, userId, row.id, f, now);
         result.updated++;
       } else {
-        const id = newId();
         await foldersRepository.insert(
           trx,
           userId,

@@ -9,15 +9,19 @@ import { newId } from '../../db/ids.js';
 import { recordSyncRun, type FolderRunRecord } from '../../repositories/sync-runs.js';
 import type { CrashHook } from './crash-points.js';
 import { syncFolder, type FolderSyncOptions, type ImapSession, type SyncStore } from './folder-sync.js';
+import type { FolderStatus } from './plan.js';
 
 /** Lends a pooled, authenticated IMAP session of the account (the accounts service's pool). */
 export interface AccountConnections {
   withConnection<T>(accountId: string, fn: (client: ImapSession) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
 }
 
-/** Lists the server's folders into the folders table (new ones, roles, gone ones). */
+/**
+ * Lists the server's folders into the folders table (new ones, roles, gone ones), and gives the
+ * STATUS the list carried for each folder id, where it carried all of it.
+ */
 export interface FolderDirectory {
-  refresh(userId: string, accountId: string, client: ImapSession): Promise<void>;
+  refresh(userId: string, accountId: string, client: ImapSession): Promise<{ statuses: ReadonlyMap<string, FolderStatus> }>;
 }
 
 export interface AccountSyncDeps {
@@ -115,7 +119,7 @@ export function createAccountSync(deps: AccountSyncDeps) {
         await deps.connections.withConnection(
           accountId,
           async (client) => {
-            await deps.folders.refresh(userId, accountId, client);
+            const { statuses } = await deps.folders.refresh(userId, accountId, client);
             const rows = await db
               .selectFrom('folders')
               .select(['id', 'path', 'role'])
@@ -139,6 +143,7 @@ export function createAccountSync(deps: AccountSyncDeps) {
                   { db, store: deps.store, cipher, client, lease: ctx.lease, signal: ctx.signal, crash: deps.crash },
                   folder,
                   { ...deps.options, initialWindowDays: account.initial_window_days, initialMaxPerFolder: account.initial_max_per_folder },
+                  statuses.get(f.id),
                 );
                 result.folders++;
                 if (r.skipped) result.foldersSkipped++;

@@ -162,18 +162,24 @@ export function uidRanges(uids: number[]): string {
 }
 
 /**
- * Syncs one folder under the account's lease: one STATUS when nothing changed; otherwise new mail,
- * flags and deletions as the plan says. Every batch is parsed and sealed first, then written in one
- * fenced transaction, so a crash loses at most one batch and a retry never duplicates.
+ * Syncs one folder under the account's lease. Nothing changed: no command when the folder list
+ * already carried the folder's STATUS (`listed`), else one STATUS. Otherwise new mail, flags and
+ * deletions as the plan says, from a STATUS of its own. Every batch is parsed and sealed first, then
+ * written in one fenced transaction, so a crash loses at most one batch and a retry never duplicates.
  */
-export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderSyncOptions): Promise<FolderSyncResult> {
+export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderSyncOptions, listed?: FolderStatus): Promise<FolderSyncResult> {
   const { db, client, store } = deps;
   const hasCondstore = client.capabilities.has('CONDSTORE');
+  const planOptions = { hasCondstore, now: options.now(), flagCheckIntervalMs: options.flagCheckIntervalMs };
   const state = await readState(db, folder);
+  // The listed STATUS only ever skips a folder: a folder with changes is planned from a fresh STATUS,
+  // and one that changed since the list is seen by the next run.
+  const skipped = (): FolderSyncResult => ({ skipped: true, strategy: strategyOf({ kind: 'skip' }), fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 });
+  if (listed && planFolder(state, listed, planOptions).kind === 'skip') return skipped();
   const status = toStatus(await client.status(folder.path, { messages: true, uidNext: true, uidValidity: true, highestModseq: hasCondstore }));
-  const plan: FolderPlan = planFolder(state, status, { hasCondstore, now: options.now(), flagCheckIntervalMs: options.flagCheckIntervalMs });
-  const result: FolderSyncResult = { skipped: plan.kind === 'skip', strategy: strategyOf(plan), fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 };
-  if (plan.kind === 'skip') return result;
+  const plan: FolderPlan = planFolder(state, status, planOptions);
+  if (plan.kind === 'skip') return skipped();
+  const result: FolderSyncResult = { skipped: false, strategy: strategyOf(plan), fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 };
 
   const fenced = <T>(fn: (trx: Transaction<Database>) => Promise<T>) =>
     db.transaction().execute(async (trx) => {

@@ -36,7 +36,7 @@ const accountSync = createAccountSync({
   db: database.db,
   crypto,
   connections: accounts.imap,
-  folders: { refresh: async (u, a, client) => void (await refreshFolders({ db: database.db, crypto }, u, a, client)) },
+  folders: { refresh: (u, a, client) => refreshFolders({ db: database.db, crypto }, u, a, client) },
   store: createSyncStore({ parsePool, maxMessageBytes: config.sync.maxMessageBytes, now: Date.now }),
   options: { now: Date.now, flagCheckIntervalMs: config.sync.flagCheckMinutes * 60_000, batchSize: config.sync.batchSize, batchBytes: config.sync.batchBytes, maxMessageBytes: config.sync.maxMessageBytes },
   crash: createCrashPoints(config.crashAt),
