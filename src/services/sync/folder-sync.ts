@@ -174,7 +174,7 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
   const state = await readState(db, folder);
   // The listed STATUS only ever skips a folder: a folder with changes is planned from a fresh STATUS,
   // and one that changed since the list is seen by the next run.
-  const skipped = (): FolderSyncResult => ({ skipped: true, strategy: strategyOf({ kind: 'skip' }), fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 });
+  const skipped = (): FolderSyncResult => ({ skipped: true, strategy: 'skip', fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 });
   if (listed && planFolder(state, listed, planOptions).kind === 'skip') return skipped();
   const status = toStatus(await client.status(folder.path, { messages: true, uidNext: true, uidValidity: true, highestModseq: hasCondstore }));
   const plan: FolderPlan = planFolder(state, status, planOptions);
