@@ -1,3 +1,5 @@
+import type { MailboxStatus } from '../../mail/imap/folders.js';
+
 /**
  * The per-folder sync strategy as one pure decision (EmailEngine-style table): from what we stored
  * last time and one STATUS answer, decide whether to skip the folder or what to fetch.
@@ -11,12 +13,8 @@ export interface StoredFolderState {
   lastFlagCheckAt: number | null;
 }
 
-export interface FolderStatus {
-  uidValidity: number;
-  uidNext: number;
-  messages: number;
-  highestModseq: number | null;
-}
+/** One STATUS answer (or the folder list's LIST-STATUS for the folder). */
+export type FolderStatus = MailboxStatus;
 
 export type FolderPlan =
   | { kind: 'skip' }
