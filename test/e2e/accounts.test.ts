@@ -5,14 +5,13 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithBrowser } from '../support/browser.js';
-import { ensureWebBuilt, projectRoot } from '../support/build.js';
-import { freePort, startServer, type RunningServer } from '../support/cli.js';
+import type { RunningServer } from '../support/cli.js';
 import type { TestUser } from '../support/dovecot.js';
+import { apiGet, pageTools, startSignedIn } from '../support/e2e.js';
 import { describeWithDovecot } from '../support/testbed.js';
 
 const USER = { username: 'carla', password: 'Silver-Otter-Ferry-52' };
 const MESSAGES = 36;
-const screenshots = path.join(projectRoot, 'test/e2e/screenshots');
 
 interface ApiAccount {
   id: string;
@@ -34,29 +33,14 @@ describeWithBrowser('accounts pages', (b) => {
     let mailbox: TestUser;
     let accountId = '';
 
-    const heading = (p: Page, name: string) => p.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-    const shot = (p: Page, name: string) => p.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
-    /** axe-core in both themes: no serious or critical violations (soft, so one run lists every page's). */
-    const audit = async (p: Page, name: string) => expect.soft(await b.axe(p), `axe: ${name}`).toEqual([]);
-    const api = async <T>(url: string) => {
-      const res = await context.request.get(`${server.url}${url}`);
-      expect(res.status(), url).toBe(200);
-      return (await res.json()) as T;
-    };
+    const { heading, shot, audit } = pageTools(b);
+    const api = <T>(url: string) => apiGet<T>({ server, context }, url);
 
     beforeAll(async () => {
-      ensureWebBuilt();
-      fs.mkdirSync(screenshots, { recursive: true });
       mailbox = ctx.server.createUser('carla');
       // Plain messages only, so every one of them is stored; they spread over several folders.
       ctx.server.fillGenerated(mailbox, { seed: 14, count: MESSAGES, kinds: ['plain'] });
-      const port = await freePort();
-      // The test bed listens on loopback; 2FA is optional so the suite starts signed in after setup.
-      server = await startServer(['serve', '--port', String(port)], { DATA_DIR: dataDir, ALLOW_PRIVATE_MAIL_HOSTS: '1', TWO_FACTOR_POLICY: 'optional' }, port);
-      context = await b.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
-      // The first-run setup signs the context in (its cookie jar is the pages').
-      const setup = await context.request.post(`${server.url}/api/setup`, { data: USER });
-      expect(setup.status()).toBeLessThan(300);
+      ({ server, context } = await startSignedIn(b, dataDir, USER));
       page = await context.newPage();
     });
     afterAll(async () => {

@@ -6,15 +6,14 @@ import path from 'node:path';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithBrowser } from '../support/browser.js';
-import { ensureWebBuilt, projectRoot } from '../support/build.js';
-import { freePort, startServer, type RunningServer } from '../support/cli.js';
+import type { RunningServer } from '../support/cli.js';
 import type { TestUser } from '../support/dovecot.js';
+import { addTestBedAccount, apiGet, pageTools, startSignedIn } from '../support/e2e.js';
 import { HOSTILE_SUBJECT, hostileMessage } from '../support/mail/hostile.js';
 import { describeWithDovecot } from '../support/testbed.js';
 
 const USER = { username: 'dora', password: 'Amber-Falcon-Meadow-61' };
 const GENERATED = 24;
-const screenshots = path.join(projectRoot, 'test/e2e/screenshots');
 
 /** A question and its answer: one thread of two. */
 const THREAD = [
@@ -61,14 +60,8 @@ describeWithBrowser('mail pages', (b) => {
     /** The message the correction step moved, for the done step. */
     let corrected: { id: string; subject: string; cell: string; counts: Record<string, number> } | undefined;
 
-    const heading = (p: Page, name: string) => p.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-    const shot = (p: Page, name: string) => p.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
-    const audit = async (p: Page, name: string) => expect.soft(await b.axe(p), `axe: ${name}`).toEqual([]);
-    const api = async <T>(url: string) => {
-      const res = await context.request.get(`${server.url}${url}`);
-      expect(res.status(), url).toBe(200);
-      return (await res.json()) as T;
-    };
+    const { heading, shot, audit } = pageTools(b);
+    const api = <T>(url: string) => apiGet<T>({ server, context }, url);
     const allMessages = async () => (await api<{ items: Summary[] }>('/api/messages?limit=200')).items;
     const cellCounts = (cells: Cell[]) => Object.fromEntries(cells.map((c) => [`${c.urgency}-${c.importance}`, c.count]));
     const pageCounts = async () => {
@@ -84,29 +77,15 @@ describeWithBrowser('mail pages', (b) => {
     };
 
     beforeAll(async () => {
-      ensureWebBuilt();
-      fs.mkdirSync(screenshots, { recursive: true });
       canary = await startCanary();
       mailbox = ctx.server.createUser('dora');
       ctx.server.fillGenerated(mailbox, { seed: 31, count: GENERATED, kinds: ['plain'] });
       ctx.server.fillGenerated(mailbox, { seed: 32, count: 1, start: GENERATED, kinds: ['calendar-request'] });
       ctx.server.fillRaw(mailbox, 'INBOX', THREAD.map((m) => Buffer.from(m)));
       ctx.server.fillRaw(mailbox, 'INBOX', [hostileMessage({ canaryUrl: canary.url, to: 'dora@example.com', messageId: 'hostile-e2e@shop.example' })]);
-      const port = await freePort();
-      server = await startServer(['serve', '--port', String(port)], { DATA_DIR: dataDir, ALLOW_PRIVATE_MAIL_HOSTS: '1', TWO_FACTOR_POLICY: 'optional' }, port);
-      context = await b.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
-      const setup = await context.request.post(`${server.url}/api/setup`, { data: USER });
-      expect(setup.status()).toBeLessThan(300);
-      csrf = ((await setup.json()) as { csrfToken: string }).csrfToken;
-      const created = await context.request.post(`${server.url}/api/accounts`, {
-        headers: { 'x-csrf-token': csrf },
-        data: {
-          name: 'Test bed',
-          imap: { host: ctx.server.host, port: ctx.server.port, security: 'none', user: mailbox.name, password: mailbox.password },
-          initialWindow: { sinceDays: 36_500 },
-        },
-      });
-      expect(created.status(), await created.text()).toBe(201);
+      const instance = await startSignedIn(b, dataDir, USER);
+      ({ server, context, csrf } = instance);
+      await addTestBedAccount(instance, ctx.server, mailbox);
       page = await context.newPage();
     });
     afterAll(async () => {

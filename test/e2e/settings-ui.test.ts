@@ -4,14 +4,13 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithBrowser } from '../support/browser.js';
-import { ensureWebBuilt, projectRoot } from '../support/build.js';
-import { freePort, startServer, type RunningServer } from '../support/cli.js';
+import type { RunningServer } from '../support/cli.js';
 import type { TestUser } from '../support/dovecot.js';
+import { addTestBedAccount, apiGet, pageTools, startSignedIn } from '../support/e2e.js';
 import { describeWithDovecot } from '../support/testbed.js';
 
 const USER = { username: 'erin', password: 'Copper-Heron-Valley-47' };
 const GENERATED = 8;
-const screenshots = path.join(projectRoot, 'test/e2e/screenshots');
 /** A newsletter the built-in analyser tags as such: a suggestion to accept in the message view. */
 const NEWSLETTER =
   'From: Shop News <news@shop.example>\r\nTo: erin@example.com\r\nSubject: Our autumn offers\r\nMessage-ID: <nl1@shop.example>\r\n' +
@@ -36,37 +35,16 @@ describeWithBrowser('tags, settings, AI providers and the sync record', (b) => {
     let csrf = '';
     let accountId = '';
 
-    const heading = (p: Page, name: string) => p.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-    const shot = (p: Page, name: string) => p.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
-    const audit = async (p: Page, name: string) => expect.soft(await b.axe(p), `axe: ${name}`).toEqual([]);
-    const api = async <T>(url: string) => {
-      const res = await context.request.get(`${server.url}${url}`);
-      expect(res.status(), url).toBe(200);
-      return (await res.json()) as T;
-    };
+    const { heading, shot, audit } = pageTools(b);
+    const api = <T>(url: string) => apiGet<T>({ server, context }, url);
 
     beforeAll(async () => {
-      ensureWebBuilt();
-      fs.mkdirSync(screenshots, { recursive: true });
       mailbox = ctx.server.createUser('erin');
       ctx.server.fillGenerated(mailbox, { seed: 41, count: GENERATED, kinds: ['plain'] });
       ctx.server.fillRaw(mailbox, 'INBOX', [Buffer.from(NEWSLETTER)]);
-      const port = await freePort();
-      server = await startServer(['serve', '--port', String(port)], { DATA_DIR: dataDir, ALLOW_PRIVATE_MAIL_HOSTS: '1', TWO_FACTOR_POLICY: 'optional' }, port);
-      context = await b.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
-      const setup = await context.request.post(`${server.url}/api/setup`, { data: USER });
-      expect(setup.status()).toBeLessThan(300);
-      csrf = ((await setup.json()) as { csrfToken: string }).csrfToken;
-      const created = await context.request.post(`${server.url}/api/accounts`, {
-        headers: { 'x-csrf-token': csrf },
-        data: {
-          name: 'Test bed',
-          imap: { host: ctx.server.host, port: ctx.server.port, security: 'none', user: mailbox.name, password: mailbox.password },
-          initialWindow: { sinceDays: 36_500 },
-        },
-      });
-      expect(created.status(), await created.text()).toBe(201);
-      accountId = ((await created.json()) as { id: string }).id;
+      const instance = await startSignedIn(b, dataDir, USER);
+      ({ server, context, csrf } = instance);
+      accountId = await addTestBedAccount(instance, ctx.server, mailbox);
       page = await context.newPage();
     });
     afterAll(async () => {

@@ -5,12 +5,12 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { totpAt } from '../../src/services/auth/totp.js';
 import { describeWithBrowser } from '../support/browser.js';
-import { ensureWebBuilt, projectRoot } from '../support/build.js';
+import { ensureWebBuilt } from '../support/build.js';
 import { freePort, startServer, type RunningServer } from '../support/cli.js';
+import { pageTools, screenshots } from '../support/e2e.js';
 
 const ADMIN = { username: 'admin', password: 'Quiet-Harbour-Lantern-47' };
 const INVITEE = { username: 'bob', password: 'Orange-Meadow-Compass-83' };
-const screenshots = path.join(projectRoot, 'test/e2e/screenshots');
 
 /** Pages an admin can reach, with the heading each must show in English. */
 const ADMIN_PAGES: [string, string][] = [
@@ -33,11 +33,7 @@ describeWithBrowser('web UI end to end', (b) => {
   let secret = '';
   let recoveryCodes: string[] = [];
 
-  /** Waits until the page's one h1 reads exactly `name`. */
-  const heading = (p: Page, name: string) => p.getByRole('heading', { level: 1, name, exact: true }).waitFor();
-  const shot = (p: Page, name: string) => p.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
-  /** axe-core in both themes: no serious or critical violations (soft, so one run lists every page's). */
-  const audit = async (p: Page, name: string) => expect.soft(await b.axe(p), `axe: ${name}`).toEqual([]);
+  const { heading, shot, audit } = pageTools(b);
 
   beforeAll(async () => {
     ensureWebBuilt();
