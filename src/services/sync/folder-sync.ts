@@ -174,12 +174,11 @@ export async function syncFolder(deps: Deps, folder: FolderRef, options: FolderS
   const state = await readState(db, folder);
   // The listed STATUS only ever skips a folder: a folder with changes is planned from a fresh STATUS,
   // and one that changed since the list is seen by the next run.
-  const skipped = (): FolderSyncResult => ({ skipped: true, strategy: 'skip', fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 });
-  if (listed && planFolder(state, listed, planOptions).kind === 'skip') return skipped();
+  if (listed && planFolder(state, listed, planOptions).kind === 'skip') return startResult({ kind: 'skip' });
   const status = toStatus(await client.status(folder.path, { messages: true, uidNext: true, uidValidity: true, highestModseq: hasCondstore }));
   const plan: FolderPlan = planFolder(state, status, planOptions);
-  if (plan.kind === 'skip') return skipped();
-  const result: FolderSyncResult = { skipped: false, strategy: strategyOf(plan), fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 };
+  const result = startResult(plan);
+  if (plan.kind === 'skip') return result;
 
   const fenced = <T>(fn: (trx: Transaction<Database>) => Promise<T>) =>
     db.transaction().execute(async (trx) => {
@@ -326,6 +325,11 @@ export function strategyOf(plan: FolderPlan): string {
   if (plan.flags === 'changed-since') parts.push('changedsince');
   if (plan.flags === 'all') parts.push('flags-pass');
   return parts.join('+') || 'expunge-check';
+}
+
+/** A folder's result before anything is fetched: what the plan says it will do, nothing done yet. */
+function startResult(plan: FolderPlan): FolderSyncResult {
+  return { skipped: plan.kind === 'skip', strategy: strategyOf(plan), fetched: 0, stored: 0, flagsChanged: 0, removed: 0, reseeded: false, reattached: 0 };
 }
 
 /** A fetched batch on its way to the database. */
