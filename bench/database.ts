@@ -10,7 +10,11 @@ import type { Dialect } from '../src/db/schema.js';
 /** A fresh, migrated, throw-away database for one bench run (a temp SQLite file or a new PostgreSQL database). */
 export const adminUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-export async function withDatabase<T>(dialect: Dialect, run: (h: DatabaseHandle, url: string) => Promise<T>, options: { migrate?: boolean } = {}): Promise<T> {
+export async function withDatabase<T>(
+  dialect: Dialect,
+  run: (h: DatabaseHandle, url: string) => Promise<T>,
+  options: { migrate?: boolean; /** SQLite: checkpoints on a worker, as src/runtime.ts opens the database. */ backgroundCheckpoints?: boolean } = {},
+): Promise<T> {
   const name = `mh_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
   let handle: DatabaseHandle;
   let url: string;
@@ -18,7 +22,7 @@ export async function withDatabase<T>(dialect: Dialect, run: (h: DatabaseHandle,
   if (dialect === 'sqlite') {
     const file = path.join(os.tmpdir(), `${name}.db`);
     url = `sqlite:${file}`;
-    handle = createDatabase({ url, dialect, sqlitePath: file, poolSize: 1 });
+    handle = createDatabase({ url, dialect, sqlitePath: file, poolSize: 1, ...(options.backgroundCheckpoints ? { backgroundCheckpoints: {} } : {}) });
     cleanup = async () => {
       for (const f of [file, `${file}-wal`, `${file}-shm`]) fs.rmSync(f, { force: true });
     };

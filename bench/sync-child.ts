@@ -270,7 +270,7 @@ async function main() {
   let result: RunResult;
   if (task.kind === 'bare') result = await bare();
   else if (task.kind === 'naive') result = await withDatabase(task.dialect, (h) => naive(h), { migrate: false });
-  else result = await withDatabase(task.dialect, (h, url) => product(h, url));
+  else result = await withDatabase(task.dialect, (h, url) => product(h, url), { backgroundCheckpoints: !process.env.BENCH_NO_CHECKPOINTER });
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 

@@ -67,7 +67,10 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
   let lock: InstanceLock | null = null;
   if (config.database.dialect === 'sqlite') lock = acquireInstanceLock(config.dataDir);
 
-  const database = createDatabase(config.database);
+  const database = createDatabase({
+    ...config.database,
+    backgroundCheckpoints: { onError: (err) => logger.warn({ reason: err.message }, 'SQLite checkpoints are back inside COMMIT: the checkpoint worker failed') },
+  });
   try {
     if (role === 'serve') {
       const applied = await migrateUp(database.db, database.dialect);

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, type DialectAdapter, type SqliteStatement } from 'kysely';
 import type pg from 'pg';
+import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { pgModule } from './pg-module.js';
 import type { Database, Dialect } from './schema.js';
 
@@ -17,6 +18,11 @@ export interface DatabaseOptions {
   dialect: Dialect;
   sqlitePath: string | null;
   poolSize: number;
+  /**
+   * SQLite: WAL checkpoints on a worker thread instead of inside COMMIT (see checkpointer.ts), for
+   * the long-running processes; `onError` hears when that fell back to automatic checkpoints.
+   */
+  backgroundCheckpoints?: CheckpointerOptions;
 }
 
 /** SQLite DDL is transactional; Kysely's adapter says otherwise, so a failing migration would leave half a schema. */
@@ -35,19 +41,41 @@ class TransactionalSqliteDialect extends SqliteDialect {
 /** Prepared statements kept per SQLite connection; beyond this the least recently used go. */
 const STATEMENT_CACHE_SIZE = 500;
 
+/** COMMIT (and its synonym END) write nothing themselves, so SQLite calls them read-only; they end a write. */
+const ENDS_TRANSACTION = /^\s*(commit|end)\b/i;
+
+/**
+ * A statement that may leave committed writes behind: once it has run outside a transaction (an
+ * autocommit write, or the COMMIT itself), `committed` is called.
+ */
+function reportingCommits(stmt: SQLite.Statement, conn: SQLite.Database, committed: () => void): SqliteStatement {
+  const after = <T>(result: T): T => {
+    if (!conn.inTransaction) committed();
+    return result;
+  };
+  return {
+    reader: stmt.reader,
+    all: (parameters) => after(stmt.all(parameters as unknown[])),
+    run: (parameters) => after(stmt.run(parameters as unknown[])),
+    iterate: (parameters) => stmt.iterate(parameters as unknown[]),
+  };
+}
+
 /**
  * Kysely prepares every query anew on SQLite. The sync writes the same few statements thousands of
  * times, so the connection keeps prepared statements by SQL text (Kysely runs one query at a time
- * per connection, so a cached statement is never in use twice).
+ * per connection, so a cached statement is never in use twice). With a `committed` callback, the
+ * statements that write report when their writes are committed.
  */
-function withStatementCache(conn: SQLite.Database): { prepare(sql: string): SQLite.Statement; close(): void } {
-  const cache = new Map<string, SQLite.Statement>();
+function withStatementCache(conn: SQLite.Database, committed?: () => void): { prepare(sql: string): SqliteStatement; close(): void } {
+  const cache = new Map<string, SqliteStatement>();
   return {
     prepare(sql: string) {
       let stmt = cache.get(sql);
       if (stmt) cache.delete(sql);
       else {
-        stmt = conn.prepare(sql);
+        const prepared = conn.prepare(sql);
+        stmt = committed && (!prepared.readonly || ENDS_TRANSACTION.test(sql)) ? reportingCommits(prepared, conn, committed) : prepared;
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       }
       cache.set(sql, stmt);
@@ -95,8 +123,17 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.dialect === 'sqlite') {
     if (!options.sqlitePath) throw new Error('sqlitePath is required for SQLite');
     const conn = openSqlite(options.sqlitePath);
-    const db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: withStatementCache(conn) }) });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    const checkpointer: Checkpointer | null = options.backgroundCheckpoints ? startCheckpointer(conn, options.sqlitePath, options.backgroundCheckpoints) : null;
+    const db = new Kysely<Database>({ dialect: new TransactionalSqliteDialect({ database: withStatementCache(conn, checkpointer ? () => checkpointer.committed() : undefined) }) });
+    return {
+      db,
+      dialect: 'sqlite',
+      close: async () => {
+        // The worker's connection goes first: the last one to close checkpoints and removes the WAL.
+        await checkpointer?.close();
+        await db.destroy();
+      },
+    };
   }
   const pool = new (pgModule().Pool)({
     connectionString: options.url,

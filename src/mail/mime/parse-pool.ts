@@ -1,7 +1,6 @@
-import fs from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { compiledWorkerUrl } from '../../compiled-worker.js';
 import type { SealingKeys } from '../../crypto/sealer.js';
 import { joinRaw, parseMessage, type ParsedMessage, type ParseOptions } from './parse.js';
 import type { SealedParts, SealTarget } from './sealed-parse.js';
@@ -74,12 +73,6 @@ export function defaultParseWorkers(): number {
   return Math.max(1, Math.min(4, os.availableParallelism() - 1));
 }
 
-/** The compiled worker next to this module; when running from TypeScript sources (tests), the one in dist/. */
-function defaultWorkerUrl(): URL {
-  const here = new URL('./parse-worker.js', import.meta.url);
-  if (fs.existsSync(fileURLToPath(here))) return here;
-  return new URL(here.href.replace(/\/src\/mail\/mime\//, '/dist/mail/mime/'));
-}
 
 export interface ParseRequest {
   id: number;
@@ -131,7 +124,7 @@ export function createParsePool(options: ParsePoolOptions = {}): ParsePool {
   let closed = false;
 
   const spawn = (): Slot => {
-    const worker = new Worker(options.workerUrl ?? defaultWorkerUrl(), { resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb ?? DEFAULT_YOUNG_GENERATION_MB } });
+    const worker = new Worker(options.workerUrl ?? compiledWorkerUrl('./parse-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb ?? DEFAULT_YOUNG_GENERATION_MB } });
     worker.unref();
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (msg: ParseAnswer) => {
