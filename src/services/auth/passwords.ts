@@ -1,12 +1,22 @@
-import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { createRequire } from 'node:module';
 import { AppError } from '../../errors.js';
 
 export const MIN_PASSWORD_LENGTH = 12;
 const MAX_PASSWORD_LENGTH = 1024;
 
+type Argon2 = typeof import('@node-rs/argon2');
+let argon2Module: Argon2 | null = null;
+/**
+ * The argon2 binding (≈ 3.6 MB RSS) is loaded with the first hash: a `worker` process, which never
+ * signs anyone in, never holds it.
+ */
+function argon2(): Argon2 {
+  argon2Module ??= createRequire(import.meta.url)('@node-rs/argon2') as Argon2;
+  return argon2Module;
+}
+
 // OWASP's argon2id baseline: 19 MiB, 2 passes, 1 lane.
-const ARGON2 = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const argon2Options = () => ({ algorithm: argon2().Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
 
 /** A hash of a password nobody knows, so an unknown user name costs exactly one verification too. */
 const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$cXWNWMvWRgRob76em7mnsA$y0CDorUbnKGB6rlViUSw0965GbyY1N4Q/hPM2CGI5N4';
@@ -34,12 +44,14 @@ export function hashesInFlight(): number {
 }
 
 export async function hashPassword(password: string): Promise<string> {
-  return withHashSlot(() => hash(password, ARGON2));
+  return withHashSlot(() => argon2().hash(password, argon2Options()));
 }
 
 /** Verifies against the stored hash, or against the dummy hash when there is no user. */
 export async function verifyPassword(storedHash: string | null, password: string): Promise<boolean> {
   if (password.length > MAX_PASSWORD_LENGTH) return false;
+  // Loaded outside the try: a binding that cannot load is an error, not a wrong password.
+  const { verify } = argon2();
   return withHashSlot(async () => {
     try {
       const ok = await verify(storedHash ?? DUMMY_HASH, password);
