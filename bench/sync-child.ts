@@ -270,7 +270,12 @@ async function main() {
   let result: RunResult;
   if (task.kind === 'bare') result = await bare();
   else if (task.kind === 'naive') result = await withDatabase(task.dialect, (h) => naive(h), { migrate: false });
-  else result = await withDatabase(task.dialect, (h, url) => product(h, url), { backgroundCheckpoints: !process.env.BENCH_NO_CHECKPOINTER });
+  else {
+    // SQLITE_CHECKPOINT_WORKER from the environment decides, as it does for `mailhelper serve`.
+    const env = process.env.SQLITE_CHECKPOINT_WORKER;
+    const { sqliteCheckpointWorker } = loadConfig(env === undefined ? {} : { SQLITE_CHECKPOINT_WORKER: env }).database;
+    result = await withDatabase(task.dialect, (h, url) => product(h, url), { backgroundCheckpoints: sqliteCheckpointWorker });
+  }
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 

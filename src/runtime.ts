@@ -69,7 +69,9 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
 
   const database = createDatabase({
     ...config.database,
-    backgroundCheckpoints: { onError: (err) => logger.warn({ reason: err.message }, 'SQLite checkpoints are back inside COMMIT: the checkpoint worker failed') },
+    ...(config.database.sqliteCheckpointWorker
+      ? { backgroundCheckpoints: { onError: (err: Error) => logger.warn({ reason: err.message }, 'SQLite checkpoints are back inside COMMIT: the checkpoint worker failed') } }
+      : {}),
   });
   try {
     if (role === 'serve') {

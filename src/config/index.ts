@@ -5,7 +5,7 @@ import { z } from 'zod';
 export interface Config {
   env: 'development' | 'production' | 'test';
   dataDir: string;
-  database: { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath: string | null; poolSize: number };
+  database: { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath: string | null; poolSize: number; sqliteCheckpointWorker: boolean };
   redisUrl: string | null;
   http: { host: string; port: number; publicUrl: string | null; trustProxy: string[] };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
@@ -100,6 +100,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: optionalText.default(null),
   DB_POOL_SIZE: intIn(1, 200).default(10),
+  SQLITE_CHECKPOINT_WORKER: bool.default(true),
   REDIS_URL: z.union([z.literal(''), urlText(['redis:', 'rediss:'])]).default(''),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: intIn(0, 65535).default(5003),
@@ -168,7 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
   return {
     env: e.NODE_ENV,
     dataDir,
-    database: { ...database, poolSize: e.DB_POOL_SIZE },
+    database: { ...database, poolSize: e.DB_POOL_SIZE, sqliteCheckpointWorker: e.SQLITE_CHECKPOINT_WORKER },
     redisUrl,
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL === '' ? null : e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: e.TRUST_PROXY },
     log: { level: e.LOG_LEVEL },
