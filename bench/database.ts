@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { loadConfig } from '../src/config/index.js';
 import { createDatabase, type DatabaseHandle } from '../src/db/database.js';
 import { pgModule } from '../src/db/pg-module.js';
 import { migrateUp } from '../src/db/migrate.js';
@@ -41,6 +42,12 @@ export async function withDatabase<T>(
     await handle.close();
     await cleanup();
   }
+}
+
+/** SQLITE_CHECKPOINT_WORKER from the environment, read as `mailhelper serve` reads it. */
+export function checkpointWorkerFromEnv(): boolean {
+  const value = process.env.SQLITE_CHECKPOINT_WORKER;
+  return loadConfig(value === undefined ? {} : { SQLITE_CHECKPOINT_WORKER: value }).database.sqliteCheckpointWorker;
 }
 
 export async function admin(text: string): Promise<void> {

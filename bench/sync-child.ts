@@ -25,7 +25,7 @@ import { createAccountSync } from '../src/services/sync/account-sync.js';
 import type { SyncStore } from '../src/services/sync/folder-sync.js';
 import { createSyncStore } from '../src/services/sync/store-adapter.js';
 import { startImapProxy } from '../test/support/imap-proxy.js';
-import { withDatabase } from './database.js';
+import { checkpointWorkerFromEnv, withDatabase } from './database.js';
 
 export interface Task {
   kind: 'product' | 'bare' | 'naive';
@@ -270,12 +270,7 @@ async function main() {
   let result: RunResult;
   if (task.kind === 'bare') result = await bare();
   else if (task.kind === 'naive') result = await withDatabase(task.dialect, (h) => naive(h), { migrate: false });
-  else {
-    // SQLITE_CHECKPOINT_WORKER from the environment decides, as it does for `mailhelper serve`.
-    const env = process.env.SQLITE_CHECKPOINT_WORKER;
-    const { sqliteCheckpointWorker } = loadConfig(env === undefined ? {} : { SQLITE_CHECKPOINT_WORKER: env }).database;
-    result = await withDatabase(task.dialect, (h, url) => product(h, url), { backgroundCheckpoints: sqliteCheckpointWorker });
-  }
+  else result = await withDatabase(task.dialect, (h, url) => product(h, url), { backgroundCheckpoints: checkpointWorkerFromEnv() });
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
 }
 

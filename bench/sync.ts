@@ -18,6 +18,7 @@ import type { Dialect } from '../src/db/schema.js';
 import { startDovecot, type Dovecot } from '../test/support/dovecot.js';
 import { CORPUS, corpusGenerator, readCorpusChecksums } from '../test/support/mail/corpus.js';
 import type { GeneratedMessage } from '../test/support/mail/generator.js';
+import { checkpointWorkerFromEnv } from './database.js';
 import type { RunResult, Task } from './sync-child.js';
 
 const args = process.argv.slice(2);
@@ -70,6 +71,8 @@ async function main() {
     console.log(`transport: IMAPS (implicit TLS, ${warm.tls}) for every run; the product pins the server certificate by SHA-256`);
     const settings = [...Object.entries(CHILD_ENV).map(([k, v]) => `${k}=${v}`), `node ${CHILD_FLAGS.join(' ')}`].join(' ');
     console.log(`environment: every run with ${settings}, as \`npm start\` starts the product (docs/performance.md, "Memory before and during the first sync")`);
+    const checkpointWorker = checkpointWorkerFromEnv();
+    console.log(`SQLite checkpoints: ${checkpointWorker ? 'on a worker thread' : 'inside COMMIT'} (SQLITE_CHECKPOINT_WORKER=${checkpointWorker})`);
     console.log(`warm-up pass (not counted): ${warm.messages} messages in ${warm.seconds.toFixed(2)} s\n`);
 
     if (productOnly) {

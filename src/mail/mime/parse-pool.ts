@@ -73,7 +73,6 @@ export function defaultParseWorkers(): number {
   return Math.max(1, Math.min(4, os.availableParallelism() - 1));
 }
 
-
 export interface ParseRequest {
   id: number;
   raw: Uint8Array;

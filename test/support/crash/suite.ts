@@ -83,7 +83,8 @@ export function randomCrashPoint(rng: ReturnType<typeof createRng>, batchesLeft:
 export async function runCrashSuite(o: CrashSuiteOptions): Promise<CrashSuiteReport> {
   const log = o.log ?? (() => {});
   const masterKey = randomBytes(32).toString('base64');
-  const env = { NODE_ENV: 'development', LOG_LEVEL: 'silent', DATABASE_URL: o.databaseUrl, MASTER_KEY: masterKey, ALLOW_PRIVATE_MAIL_HOSTS: '1', SYNC_BATCH_SIZE: String(o.batchSize) };
+  // The SQLite runs checkpoint on the worker thread (SQLITE_CHECKPOINT_WORKER), so crashes hit that path too.
+  const env = { NODE_ENV: 'development', LOG_LEVEL: 'silent', DATABASE_URL: o.databaseUrl, MASTER_KEY: masterKey, ALLOW_PRIVATE_MAIL_HOSTS: '1', SYNC_BATCH_SIZE: String(o.batchSize), SQLITE_CHECKPOINT_WORKER: 'true' };
   const config = loadConfig(env);
   const logger = createLogger('silent');
   const crypto = await openCrypto(await loadConfiguredKeys(config, logger, { mayGenerate: false }), o.db, logger);
