@@ -100,7 +100,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().trim().min(1).default('./data'),
   DATABASE_URL: optionalText.default(null),
   DB_POOL_SIZE: intIn(1, 200).default(10),
-  SQLITE_CHECKPOINT_WORKER: bool.default(false),
+  SQLITE_CHECKPOINT_WORKER: bool.default(true),
   REDIS_URL: z.union([z.literal(''), urlText(['redis:', 'rediss:'])]).default(''),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: intIn(0, 65535).default(5003),

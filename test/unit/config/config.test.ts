@@ -7,8 +7,8 @@ describe('configuration', () => {
     const c = loadConfig({});
     expect(c.database.dialect).toBe('sqlite');
     expect(c.database.sqlitePath).toBe(path.resolve('./data/mailhelper.db'));
-    expect(c.database.sqliteCheckpointWorker).toBe(false);
-    expect(loadConfig({ SQLITE_CHECKPOINT_WORKER: 'true' }).database.sqliteCheckpointWorker).toBe(true);
+    expect(c.database.sqliteCheckpointWorker).toBe(true);
+    expect(loadConfig({ SQLITE_CHECKPOINT_WORKER: 'false' }).database.sqliteCheckpointWorker).toBe(false);
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 5003, trustProxy: [] });
     expect(c.redisUrl).toBeNull();
   });
