@@ -56,8 +56,8 @@ export function startCheckpointer(conn: SQLite.Database, file: string, options: 
   worker.unref();
   conn.pragma('wal_autocheckpoint = 0');
   conn.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  // False once the worker failed or was told to close: no more messages, and its exit is expected.
   let running = true;
-  let closing = false;
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
 
   const fallBack = (err: Error) => {
@@ -68,9 +68,7 @@ export function startCheckpointer(conn: SQLite.Database, file: string, options: 
   };
   // better-sqlite3's errors cross the thread boundary as a bare { code }.
   worker.on('error', (err: Partial<Error> & { code?: string }) => fallBack(new Error(`the checkpoint worker failed: ${err.code ?? err.message ?? 'unknown error'}`)));
-  worker.on('exit', (code) => {
-    if (!closing) fallBack(new Error(`the checkpoint worker stopped (exit ${code})`));
-  });
+  worker.on('exit', (code) => fallBack(new Error(`the checkpoint worker stopped (exit ${code})`)));
   worker.on('message', (msg: CheckpointMessage) => {
     if (msg === 'checkpointed') options.onCheckpoint?.();
   });
@@ -80,7 +78,6 @@ export function startCheckpointer(conn: SQLite.Database, file: string, options: 
       if (running) worker.postMessage('committed' satisfies CheckpointMessage);
     },
     async close() {
-      closing = true;
       if (running) {
         running = false;
         // Held while it closes: otherwise an event loop with nothing else to do ends before it has.
