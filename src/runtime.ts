@@ -103,7 +103,6 @@ export async function openRuntime(config: Config, role: Role, logger: Logger): P
 
   const services = createServices({ db: database.db, config, sealer: crypto, onUserCreated: async (id) => void (await crypto.ensureUserKey(id)) });
 
-  if (config.redisUrl) logger.warn('REDIS_URL is set, but the BullMQ back-end is not built yet; jobs use the embedded queue in PostgreSQL');
   // Accounts and jobs need each other (deleting cancels jobs; sync borrows connections): bind late.
   let jobs: JobsRuntime | undefined;
   const accounts = createAccountsService({

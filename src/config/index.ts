@@ -7,6 +7,8 @@ export interface Config {
   dataDir: string;
   database: { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath: string | null; poolSize: number; sqliteCheckpointWorker: boolean };
   redisUrl: string | null;
+  /** Namespaces every Redis key and channel of this installation (several can share one Redis). */
+  redisPrefix: string;
   http: { host: string; port: number; publicUrl: string | null; trustProxy: string[] };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   keys: { file: string | null; command: string | null; envKey: string | null };
@@ -102,6 +104,11 @@ const envSchema = z.object({
   DB_POOL_SIZE: intIn(1, 200).default(10),
   SQLITE_CHECKPOINT_WORKER: bool.default(true),
   REDIS_URL: z.union([z.literal(''), urlText(['redis:', 'rediss:'])]).default(''),
+  REDIS_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be 1-40 letters, digits, "-" or "_"')
+    .default('mailhelper'),
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: intIn(0, 65535).default(5003),
   PUBLIC_URL: z.union([z.literal(''), urlText(['http:', 'https:'])]).default(''),
@@ -171,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
     dataDir,
     database: { ...database, poolSize: e.DB_POOL_SIZE, sqliteCheckpointWorker: e.SQLITE_CHECKPOINT_WORKER },
     redisUrl,
+    redisPrefix: e.REDIS_PREFIX,
     http: { host: e.HOST, port: e.PORT, publicUrl: e.PUBLIC_URL === '' ? null : e.PUBLIC_URL.replace(/\/+$/, ''), trustProxy: e.TRUST_PROXY },
     log: { level: e.LOG_LEVEL },
     keys: { file: e.MASTER_KEY_FILE, command: e.MASTER_KEY_COMMAND, envKey: e.MASTER_KEY },

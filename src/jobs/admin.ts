@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import type { JobDispatch } from './dispatch.js';
 import { JobNotFoundError, JobStateConflictError, JobTypeUnknownError } from './errors.js';
 import { findJob, listJobs, requeueFinished, toStatus, type JobFilter } from './embedded/job-repository.js';
 import type { EmbeddedQueue } from './embedded/queue.js';
@@ -20,6 +21,7 @@ export interface JobAdminDeps {
   db: Kysely<Database>;
   queue: Pick<EmbeddedQueue, 'cancelAny'>;
   signals: Pick<JobSignals, 'publish'>;
+  dispatch: JobDispatch;
   registry: Pick<JobRegistry, 'get' | 'definitions'>;
   now?: () => number;
 }
@@ -36,7 +38,7 @@ export function createJobAdmin(deps: JobAdminDeps) {
       if (!row) throw new JobNotFoundError();
       const requeued = await requeueFinished(deps.db, row.id, now());
       if (!requeued) throw new JobStateConflictError('Only a failed or cancelled job can be retried', row.state);
-      await deps.signals.publish({ kind: 'wake' });
+      await deps.dispatch.ring([requeued]);
       return metadata(toStatus(requeued));
     },
     async cancel(jobId: string): Promise<JobMetadata> {

@@ -4,9 +4,11 @@ import type { Config } from '../config/index.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Logger } from '../observability/logger.js';
 import { createJobAdmin, type JobAdmin } from './admin.js';
+import type { Doorbells } from './bullmq/index.js';
+import { createSignalDispatch } from './dispatch.js';
 import { createEmbeddedQueue, type EmbeddedQueue } from './embedded/queue.js';
 import { createMemorySignals, createPgSignals, type JobSignals } from './embedded/signals.js';
-import { createEmbeddedWorker, type EmbeddedWorker, type WorkerOptions } from './embedded/worker.js';
+import { createEmbeddedWorker, defaultLeaseMs, type EmbeddedWorker, type WorkerOptions } from './embedded/worker.js';
 import { createJobDefinitions, systemSchedules, type HandlerDeps } from './handlers/index.js';
 import { createJobRegistry, type JobDefinition, type JobRegistry } from './registry.js';
 import { createScheduler, type ScheduleEntry, type Scheduler } from './scheduler.js';
@@ -26,7 +28,7 @@ export interface JobsRuntime {
 }
 
 export interface OpenJobsOptions {
-  config: Pick<Config, 'database' | 'jobs'>;
+  config: Pick<Config, 'database' | 'jobs'> & Partial<Pick<Config, 'redisUrl' | 'redisPrefix'>>;
   database: DatabaseHandle;
   logger: Logger;
   role: 'serve' | 'web' | 'worker';
@@ -37,6 +39,8 @@ export interface OpenJobsOptions {
   schedules?: () => Promise<ScheduleEntry[]>;
   worker?: Partial<Omit<WorkerOptions, 'version'>>;
   schedulerEveryMs?: number;
+  /** BullMQ only: how often and how late the workers ring again for queued rows whose doorbell was lost. */
+  sweep?: { everyMs?: number; graceMs?: number };
 }
 
 export const packageVersion: string = (() => {
@@ -47,33 +51,55 @@ export const packageVersion: string = (() => {
   }
 })();
 
-/** The embedded queue for one process: SQLite (one serve, woken in memory) or PostgreSQL (LISTEN/NOTIFY). */
+/**
+ * The jobs of one process. The `jobs` table is the record in every mode; what wakes the workers
+ * differs: SQLite (one serve, woken in memory), PostgreSQL (LISTEN/NOTIFY, workers claim from the
+ * table), PostgreSQL with REDIS_URL (BullMQ doorbells, signals over Redis pub/sub).
+ */
 export async function openJobs(options: OpenJobsOptions): Promise<JobsRuntime> {
   const { database, logger, config } = options;
   const db = database.db;
-  const signals =
-    database.dialect === 'sqlite' ? createMemorySignals() : createPgSignals({ url: config.database.url, db, logger: logger.child({ part: 'job-signals' }) });
+  const signalLog = logger.child({ part: 'job-signals' });
+  let signals: JobSignals;
+  let doorbells: Doorbells | null = null;
+  if (config.redisUrl && database.dialect === 'postgres') {
+    const bullmq = await import('./bullmq/index.js');
+    const redis = { url: config.redisUrl, prefix: config.redisPrefix ?? 'mailhelper' };
+    signals = bullmq.createRedisSignals({ ...redis, logger: signalLog });
+    doorbells = bullmq.createDoorbells({ ...redis, db, logger: logger.child({ part: 'job-doorbells' }) });
+  } else {
+    signals = database.dialect === 'sqlite' ? createMemorySignals() : createPgSignals({ url: config.database.url, db, logger: signalLog });
+  }
+  const dispatch = doorbells?.dispatch ?? createSignalDispatch(signals);
   let queueRef: EmbeddedQueue | null = null;
   const lateQueue = () => {
     if (!queueRef) throw new Error('job queue not open yet');
     return queueRef;
   };
   const registry = createJobRegistry(options.definitions ?? createJobDefinitions({ db, queue: lateQueue, ...options.handlers }));
-  const queue = createEmbeddedQueue({ db, registry, signals });
+  const queue = createEmbeddedQueue({ db, registry, signals, dispatch });
   queueRef = queue;
-  const admin = createJobAdmin({ db, queue, signals, registry });
+  const admin = createJobAdmin({ db, queue, signals, dispatch, registry });
 
   let worker: EmbeddedWorker | null = null;
   let scheduler: Scheduler | null = null;
   if (options.role !== 'web') {
+    const concurrency = options.worker?.concurrency ?? config.jobs.concurrency;
+    const source = doorbells?.source({
+      concurrency,
+      lockMs: options.worker?.leaseMs ?? defaultLeaseMs,
+      sweepMs: options.sweep?.everyMs,
+      sweepGraceMs: options.sweep?.graceMs,
+    });
     worker = createEmbeddedWorker(
-      { db, dialect: database.dialect, registry, signals, logger },
+      { db, dialect: database.dialect, registry, signals, dispatch, logger },
       {
-        concurrency: config.jobs.concurrency,
+        concurrency,
         perUserCap: config.jobs.perUserCap,
         reclaimOnStart: database.dialect === 'sqlite',
         version: packageVersion,
         ...options.worker,
+        source,
       },
     );
     await worker.start();
@@ -96,12 +122,14 @@ export async function openJobs(options: OpenJobsOptions): Promise<JobsRuntime> {
     scheduler,
     async check() {
       await signals.check();
+      await doorbells?.check();
       await sql`select 1 from jobs limit 1`.execute(db);
     },
     async close(graceMs) {
       await scheduler?.stop();
       await worker?.stop(graceMs);
       await signals.close();
+      await doorbells?.close();
     },
   };
 }

@@ -82,9 +82,10 @@ function availability(dialect: Dialect): 'ok' | 'fail' | 'skip' {
 export function describeEachDialect(
   name: string,
   body: (ctx: { readonly db: DatabaseHandle['db']; readonly handle: TestDatabase; dialect: Dialect }) => void,
-  options: { empty?: boolean } = {},
+  options: { empty?: boolean; only?: Dialect } = {},
 ): void {
   for (const dialect of dialects) {
+    if (options.only && dialect !== options.only) continue;
     const state = availability(dialect);
     if (state === 'skip') {
       describe.skip(`${name} [${dialect}]`, () => {

@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Queue } from 'bullmq';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { newId } from '../../src/db/ids.js';
+import { createDoorbells, createRedisSignals, type Doorbells } from '../../src/jobs/bullmq/index.js';
 import { createEmbeddedQueue } from '../../src/jobs/embedded/queue.js';
 import { createMemorySignals, createPgSignals, type JobSignals } from '../../src/jobs/embedded/signals.js';
 import { PermanentError, TransientError } from '../../src/jobs/errors.js';
@@ -41,6 +43,8 @@ export interface JobHarness {
   queue: JobQueue;
   db: Kysely<any>;
   workers: WorkerProcess[];
+  /** BullMQ only: where the doorbells are. */
+  redis: { url: string; prefix: string } | null;
   startWorker(): Promise<WorkerProcess>;
   close(): Promise<void>;
 }
@@ -48,19 +52,29 @@ export interface JobHarness {
 export interface HarnessOptions {
   workers: number;
   env?: Record<string, string>;
+  /** The BullMQ back-end (PostgreSQL only): doorbells and signals on this Redis, under a prefix of the harness's own. */
+  redisUrl?: string;
 }
 
 export async function createEmbeddedHarness(name: string, database: TestDatabase, options: HarnessOptions): Promise<JobHarness> {
   await createFixtureTables(database.db);
   const logger = createLogger('silent');
-  const signals: JobSignals =
-    database.dialect === 'sqlite' ? createMemorySignals() : createPgSignals({ url: database.url, db: database.db, logger });
-  const queue = createEmbeddedQueue({ db: database.db, registry: createJobRegistry(fixtureJobDefinitions(database.db)), signals });
+  const redis = options.redisUrl ? { url: options.redisUrl, prefix: `test-${newId().slice(-12)}` } : null;
+  let doorbells: Doorbells | null = null;
+  let signals: JobSignals;
+  if (redis) {
+    signals = createRedisSignals({ ...redis, logger });
+    doorbells = createDoorbells({ ...redis, db: database.db, logger });
+  } else {
+    signals = database.dialect === 'sqlite' ? createMemorySignals() : createPgSignals({ url: database.url, db: database.db, logger });
+  }
+  const queue = createEmbeddedQueue({ db: database.db, registry: createJobRegistry(fixtureJobDefinitions(database.db)), signals, dispatch: doorbells?.dispatch });
   const workers: WorkerProcess[] = [];
+  const redisEnv: Record<string, string> = redis ? { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix } : {};
 
   const startWorker = async (): Promise<WorkerProcess> => {
     const child = spawn(process.execPath, [workerEntry], {
-      env: cliEnv({ DATABASE_URL: database.url, ...options.env }),
+      env: cliEnv({ DATABASE_URL: database.url, ...redisEnv, ...options.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -87,11 +101,19 @@ export async function createEmbeddedHarness(name: string, database: TestDatabase
     queue,
     db: database.db,
     workers,
+    redis,
     startWorker,
     async close() {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
       await Promise.all(workers.map((w) => w.exited));
       await signals.close();
+      await doorbells?.close();
+      if (redis) {
+        // The harness's keys go with it (the worker processes are gone by now).
+        const leftovers = new Queue('jobs', { connection: { url: redis.url }, prefix: redis.prefix });
+        await leftovers.obliterate({ force: true });
+        await leftovers.close();
+      }
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Dialect, Executor } from '../../db/schema.js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { acquireLease, type Lease } from '../leases.js';
-import type { JobRow } from './job-repository.js';
+import { finishAttempt, lostWorkerOutcome, type JobRow, type Ownership } from './job-repository.js';
 
 export interface ClaimOptions {
   workerId: string;
@@ -62,19 +62,7 @@ export async function claimNext(db: Kysely<Database>, dialect: Dialect, opts: Cl
           continue;
         }
       }
-      const row = await trx
-        .updateTable('jobs')
-        .set((eb) => ({
-          state: 'active',
-          attempts: eb('attempts', '+', 1),
-          locked_by: opts.workerId,
-          lock_expires_at: opts.now + opts.leaseMs,
-          started_at: opts.now,
-          updated_at: opts.now,
-        }))
-        .where('id', '=', c.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await markActive(trx, c.id, opts);
       return { row, lease };
     }
     return null;
@@ -94,4 +82,68 @@ async function userHasRoom(trx: Executor, dialect: Dialect, userId: string, cap:
     .where('state', '=', 'active')
     .executeTakeFirstOrThrow();
   return Number(row.n) < cap;
+}
+
+export interface ClaimByIdOptions extends ClaimOptions {
+  /** How long a job waits while its owner is at the cap of running jobs, or its type is paused. */
+  busyDelayMs: number;
+}
+
+/** What became of one named job: it is ours now, it must be asked for again at `at`, or there is nothing to run. */
+export type ClaimByIdResult =
+  | { kind: 'claimed'; row: JobRow; lease: Lease | null }
+  | { kind: 'later'; at: number }
+  | { kind: 'ended'; row: JobRow | null };
+
+/**
+ * Claims the job a doorbell named (BullMQ), by the same rules as `claimNext`: due, not paused, the
+ * owner under the cap, the key's fenced lease free. A job whose worker died (lock expired) is
+ * reclaimed here first, as the poll would. Waiting never spends an attempt: the caller delays the
+ * doorbell instead, and the row keeps its `run_at`.
+ */
+export async function claimById(db: Kysely<Database>, dialect: Dialect, jobId: string, opts: ClaimByIdOptions): Promise<ClaimByIdResult> {
+  return db.transaction().execute(async (trx): Promise<ClaimByIdResult> => {
+    let q = trx.selectFrom('jobs').selectAll().where('id', '=', jobId);
+    if (dialect === 'postgres') q = q.forUpdate();
+    let row = await q.executeTakeFirst();
+    if (!row) return { kind: 'ended', row: null };
+    if (row.state === 'active') {
+      const expires = Number(row.lock_expires_at ?? 0);
+      // A doorbell redelivered before the database lock ran out: ask again once it has.
+      if (expires >= opts.now) return { kind: 'later', at: expires + 1 };
+      const own: Ownership = { id: row.id, workerId: row.locked_by ?? '', attempt: Number(row.attempts), lockExpiredBefore: opts.now };
+      const changed = await finishAttempt(trx, own, lostWorkerOutcome(row, opts.now), opts.now);
+      if (!changed) return { kind: 'ended', row: null };
+      if (changed.state !== 'queued') return { kind: 'ended', row: changed };
+      row = changed;
+    }
+    if (row.state !== 'queued' || Number(row.cancel_requested) === 1) return { kind: 'ended', row: null };
+    if (Number(row.run_at) > opts.now) return { kind: 'later', at: Number(row.run_at) };
+    const paused = await trx.selectFrom('job_type_pauses').select('type').where('type', '=', row.type).executeTakeFirst();
+    if (paused) return { kind: 'later', at: opts.now + opts.busyDelayMs };
+    if (row.user_id !== null && !(await userHasRoom(trx, dialect, row.user_id, opts.perUserCap))) return { kind: 'later', at: opts.now + opts.busyDelayMs };
+    let lease: Lease | null = null;
+    if (row.key !== null) {
+      lease = await acquireLease(trx, row.key, `${opts.workerId}/${row.id}`, opts.leaseMs, opts.now);
+      if (!lease) return { kind: 'later', at: opts.now + opts.keyBusyDelayMs };
+    }
+    const claimed = await markActive(trx, row.id, opts);
+    return { kind: 'claimed', row: claimed, lease };
+  });
+}
+
+function markActive(trx: Executor, id: string, opts: ClaimOptions): Promise<JobRow> {
+  return trx
+    .updateTable('jobs')
+    .set((eb) => ({
+      state: 'active',
+      attempts: eb('attempts', '+', 1),
+      locked_by: opts.workerId,
+      lock_expires_at: opts.now + opts.leaseMs,
+      started_at: opts.now,
+      updated_at: opts.now,
+    }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

@@ -230,29 +230,32 @@ export async function finishAttempt(ex: Executor, own: Ownership, outcome: Outco
   return row;
 }
 
+/** How an attempt ends whose worker stopped heart-beating: cancelled if asked, else retried while attempts remain. */
+export function lostWorkerOutcome(row: Pick<JobRow, 'attempts' | 'max_attempts' | 'cancel_requested'>, now: number): Outcome {
+  const error = { code: 'WORKER_LOST', message: 'the worker running this job stopped responding' };
+  if (Number(row.cancel_requested) === 1) return { state: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled while running' } };
+  if (Number(row.attempts) >= Number(row.max_attempts)) return { state: 'failed', error };
+  return { state: 'retry', error, runAt: now };
+}
+
 /**
  * Jobs whose worker stopped heart-beating (killed, stalled) go back to the queue, or fail when they
- * have used every attempt. `ownedByOthers` (SQLite at start): every active job belongs to a dead
- * process, so it is reclaimed at once instead of after its lock expires.
+ * have used every attempt; returns every row it changed (queued again or ended). `ownedByOthers`
+ * (SQLite at start): every active job belongs to a dead process, so it is reclaimed at once instead
+ * of after its lock expires.
  */
 export async function reclaimExpired(ex: Executor, now: number, ownedByOthers?: string): Promise<JobRow[]> {
   let q = ex.selectFrom('jobs').select(['id', 'attempts', 'max_attempts', 'cancel_requested', 'locked_by']).where('state', '=', 'active');
   q = ownedByOthers ? q.where('locked_by', '!=', ownedByOthers) : q.where('lock_expires_at', '<', now);
   const stale = await q.execute();
-  const ended: JobRow[] = [];
+  const changed: JobRow[] = [];
   for (const s of stale) {
     const own: Ownership = { id: s.id, workerId: s.locked_by ?? '', attempt: Number(s.attempts) };
     if (!ownedByOthers) own.lockExpiredBefore = now;
-    const outcome: Outcome =
-      Number(s.cancel_requested) === 1
-        ? { state: 'cancelled', error: { code: 'CANCELLED', message: 'cancelled while running' } }
-        : Number(s.attempts) >= Number(s.max_attempts)
-          ? { state: 'failed', error: { code: 'WORKER_LOST', message: 'the worker running this job stopped responding' } }
-          : { state: 'retry', error: { code: 'WORKER_LOST', message: 'the worker running this job stopped responding' }, runAt: now };
-    const row = await finishAttempt(ex, own, outcome, now);
-    if (row && row.state !== 'queued') ended.push(row);
+    const row = await finishAttempt(ex, own, lostWorkerOutcome(s, now), now);
+    if (row) changed.push(row);
   }
-  return ended;
+  return changed;
 }
 
 /** Admin retry: a failed or cancelled job goes back to the queue with fresh attempts (history keeps the old run). */

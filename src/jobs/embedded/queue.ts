@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { JobNotFoundError, JobStateConflictError } from '../errors.js';
+import { createSignalDispatch, type JobDispatch } from '../dispatch.js';
 import type { JobRegistry } from '../registry.js';
 import type { EnqueueOptions, JobEvent, JobQueue, JobStatus } from '../types.js';
 import { cancelQueued, findJob, insertJob, listJobs, requestCancel, toStatus, type JobRow } from './job-repository.js';
@@ -10,6 +11,8 @@ export interface EmbeddedQueueDeps {
   db: Kysely<Database>;
   registry: Pick<JobRegistry, 'validate'>;
   signals: Pick<JobSignals, 'publish'>;
+  /** Defaults to waking the embedded workers through `signals`. */
+  dispatch?: JobDispatch;
   now?: () => number;
 }
 
@@ -31,6 +34,7 @@ export interface EmbeddedQueue extends JobQueue {
 
 export function createEmbeddedQueue(deps: EmbeddedQueueDeps): EmbeddedQueue {
   const now = deps.now ?? Date.now;
+  const dispatch = deps.dispatch ?? createSignalDispatch(deps.signals, now);
 
   const cancelRow = async (row: JobRow | undefined): Promise<JobStatus> => {
     if (!row) throw new JobNotFoundError();
@@ -69,7 +73,7 @@ export function createEmbeddedQueue(deps: EmbeddedQueueDeps): EmbeddedQueue {
         },
         at,
       );
-      if (!options.delayMs) await deps.signals.publish({ kind: 'wake' });
+      await dispatch.ring([row]);
       return toStatus(row);
     },
     async status(jobId, userId) {

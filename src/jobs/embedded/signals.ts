@@ -19,7 +19,7 @@ export interface JobSignals {
 
 const CHANNEL = 'mailhelper_jobs';
 
-function fanOut() {
+export function fanOut() {
   const emitter = new EventEmitter();
   // One listener per open event stream; the count is bounded by connections, not a leak.
   emitter.setMaxListeners(0);

@@ -8,11 +8,14 @@ import { classifyError, type ClassifiedError } from '../errors.js';
 import { releaseLease, renewLease, type Lease } from '../leases.js';
 import type { JobRegistry } from '../registry.js';
 import type { JobContext, JobProgress } from '../types.js';
-import { claimNext } from './claim.js';
+import { createSignalDispatch, type JobDispatch } from '../dispatch.js';
+import { claimById, claimNext } from './claim.js';
 import { finishAttempt, reclaimExpired, renewJobLock, saveProgress, type JobRow, type Outcome, type Ownership } from './job-repository.js';
 import { terminalEvent } from './queue.js';
 import type { JobSignals } from './signals.js';
 import { heartbeatWorker, registerWorker, removeWorker } from './worker-repository.js';
+
+export const defaultLeaseMs = 30_000;
 
 export interface WorkerOptions {
   concurrency: number;
@@ -24,9 +27,23 @@ export interface WorkerOptions {
   keyBusyDelayMs?: number;
   /** Overrides every type's backoff (tests use milliseconds). */
   backoff?: BackoffPolicy;
+  /** Doorbells only: how long a job waits while its owner is at the cap or its type is paused. */
+  busyDelayMs?: number;
   /** SQLite: this is the only process, so jobs left active were orphaned by a previous run. */
   reclaimOnStart?: boolean;
+  /** Where job ids come from (BullMQ); without one the worker claims from the table itself. */
+  source?: JobSource;
   version: string;
+}
+
+/** What a doorbell asks of the worker: run this job now, or ring again at `later`. */
+export type TakeJob = (jobId: string) => Promise<{ later: number } | null>;
+
+/** Delivers job ids to `take`, at most `concurrency` at a time (BullMQ's worker). */
+export interface JobSource {
+  start(take: TakeJob): Promise<void>;
+  /** Takes no more ids; resolves once every `take` in flight has returned. */
+  close(): Promise<void>;
 }
 
 export interface WorkerDeps {
@@ -34,6 +51,8 @@ export interface WorkerDeps {
   dialect: Dialect;
   registry: Pick<JobRegistry, 'get'>;
   signals: JobSignals;
+  /** Defaults to waking the embedded workers through `signals`. */
+  dispatch?: JobDispatch;
   logger: Logger;
   now?: () => number;
   random?: () => number;
@@ -68,9 +87,11 @@ interface RunningJob {
 export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): EmbeddedWorker {
   const id = `${os.hostname()}-${process.pid}-${newId().slice(-12)}`;
   const now = deps.now ?? Date.now;
-  const leaseMs = options.leaseMs ?? 30_000;
+  const leaseMs = options.leaseMs ?? defaultLeaseMs;
   const pollMs = options.pollMs ?? 1_000;
   const keyBusyDelayMs = options.keyBusyDelayMs ?? 2_000;
+  const busyDelayMs = options.busyDelayMs ?? 1_000;
+  const dispatch = deps.dispatch ?? createSignalDispatch(deps.signals, now);
   const log = deps.logger.child({ worker: id });
   const running = new Map<string, RunningJob>();
   let stopping = false;
@@ -86,7 +107,7 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
   };
 
   const pump = async (): Promise<void> => {
-    if (stopping) return;
+    if (stopping || options.source) return;
     if (pumping) {
       pumpAgain = true;
       return;
@@ -114,7 +135,20 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
     }
   };
 
-  const launch = (row: JobRow, lease: Lease | null) => {
+  const take: TakeJob = async (jobId) => {
+    // Shutting down: hand the doorbell straight back for another worker.
+    if (stopping) return { later: now() };
+    const claim = await claimById(deps.db, deps.dialect, jobId, { workerId: id, now: now(), leaseMs, perUserCap: options.perUserCap, keyBusyDelayMs, busyDelayMs });
+    if (claim.kind === 'later') return { later: claim.at };
+    if (claim.kind === 'ended') {
+      if (claim.row) await publishEnd(claim.row);
+      return null;
+    }
+    await launch(claim.row, claim.lease).done;
+    return null;
+  };
+
+  const launch = (row: JobRow, lease: Lease | null): RunningJob => {
     const controller = new AbortController();
     const own: Ownership = { id: row.id, workerId: id, attempt: Number(row.attempts) };
     const job: RunningJob = { own, lease, controller, done: Promise.resolve() };
@@ -126,6 +160,7 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
         if (lease) void releaseLease(deps.db, lease).catch(() => {});
         void pump();
       });
+    return job;
   };
 
   const execute = async (row: JobRow, job: RunningJob): Promise<void> => {
@@ -182,7 +217,7 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
     }
     jobLog.info({ state: ended.state, errorCode: ended.error_code }, 'job attempt ended');
     if (ended.state === 'queued') {
-      if (outcome.state === 'handback') await deps.signals.publish({ kind: 'wake' }).catch(() => {});
+      await dispatch.ring([ended]).catch((err) => jobLog.warn({ err }, 'ringing for the requeued job failed; the sweep will'));
     } else {
       await publishEnd(ended);
     }
@@ -229,8 +264,9 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
 
   const poll = async () => {
     try {
-      const ended = await deps.db.transaction().execute((trx) => reclaimExpired(trx, now()));
-      for (const row of ended) await publishEnd(row);
+      const changed = await deps.db.transaction().execute((trx) => reclaimExpired(trx, now()));
+      for (const row of changed) await publishEnd(row);
+      await dispatch.ring(changed.filter((r) => r.state === 'queued'));
     } catch (err) {
       log.warn({ err }, 'reclaiming expired jobs failed');
     }
@@ -243,8 +279,8 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
     async start() {
       await registerWorker(deps.db, { id, hostname: os.hostname(), pid: process.pid, version: options.version, concurrency: options.concurrency }, now());
       if (options.reclaimOnStart) {
-        const ended = await deps.db.transaction().execute((trx) => reclaimExpired(trx, now(), id));
-        for (const row of ended) await publishEnd(row);
+        const changed = await deps.db.transaction().execute((trx) => reclaimExpired(trx, now(), id));
+        for (const row of changed) await publishEnd(row);
       }
       unsubscribe = deps.signals.subscribe((signal) => {
         if (signal.kind === 'wake') void pump();
@@ -253,6 +289,7 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
       beatTimer = setInterval(() => void heartbeat(), Math.max(50, Math.floor(leaseMs / 3)));
       pollTimer = setInterval(() => void poll(), pollMs);
       await poll();
+      await options.source?.start(take);
       log.info({ concurrency: options.concurrency }, 'job worker started');
     },
     async stop(graceMs) {
@@ -260,6 +297,7 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
       stopping = true;
       clearInterval(pollTimer);
       unsubscribe?.();
+      const sourceClosed = options.source?.close();
       const allDone = () => Promise.all([...running.values()].map((j) => j.done));
       let graceTimer: NodeJS.Timeout | undefined;
       await Promise.race([allDone(), new Promise((r) => (graceTimer = setTimeout(r, graceMs)))]);
@@ -267,6 +305,7 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
       if (running.size > 0) log.warn({ running: running.size }, 'grace period over; handing running jobs back to the queue');
       for (const job of running.values()) job.controller.abort(new StopReason('SHUTDOWN', 'the worker is shutting down'));
       await allDone();
+      await sourceClosed?.catch((err) => log.warn({ err }, 'closing the job source failed'));
       clearInterval(beatTimer);
       await removeWorker(deps.db, id).catch(() => {});
       log.info('job worker stopped');

@@ -1,23 +1,40 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { JobQueue } from '../../../src/jobs/types.js';
-import { describeEachDialect } from '../../support/db.js';
+import { describeEachDialect, type TestDatabase } from '../../support/db.js';
+import { serviceMissing } from '../../support/services.js';
 import { createEmbeddedHarness, createUser, jobEvents, waitForJob, waitUntil, type JobHarness, type WorkerProcess } from '../../support/job-harness.js';
 
 /**
  * The job queue contract. Every back-end runs it: SQLite with its one process, PostgreSQL with
- * three competing worker processes (and, later, BullMQ). Workers run the real embedded loop from
- * dist/ with the fixture job types in ./fixtures. Lease 1.5 s, poll 100 ms, backoff base 200 ms,
- * shutdown grace 2 s, 2 jobs per process, 2 per user.
+ * three competing worker processes, and PostgreSQL with BullMQ doorbells on Redis (three
+ * processes). Workers run the real worker loop from dist/ with the fixture job types in
+ * ./fixtures. Lease 1.5 s, poll 100 ms, backoff base 200 ms, shutdown grace 2 s, 2 jobs per
+ * process, 2 per user.
  */
-describeEachDialect('job queue contract', (ctx) => {
+describeEachDialect('job queue contract', (ctx) => contract(ctx, null));
+
+const redis = inject('redis');
+const redisState = 'error' in redis ? serviceMissing(redis.error) : 'ok';
+if (redisState === 'skip') {
+  describe.skip('job queue contract, BullMQ [redis]', () => it('needs Redis'));
+} else if (redisState === 'fail') {
+  describe('job queue contract, BullMQ [redis]', () => it('has Redis', () => {
+    throw new Error('error' in redis ? redis.error : 'Redis unavailable');
+  }));
+} else {
+  describeEachDialect('job queue contract, BullMQ', (ctx) => contract(ctx, (redis as { url: string }).url), { only: 'postgres' });
+}
+
+function contract(ctx: { readonly handle: TestDatabase; readonly db: TestDatabase['db']; dialect: string }, redisUrl: string | null): void {
   let h: JobHarness;
   let user: string;
   let queue: JobQueue;
 
   beforeAll(async () => {
-    h = await createEmbeddedHarness(`embedded-${ctx.dialect}`, ctx.handle, {
+    h = await createEmbeddedHarness(`${redisUrl ? 'bullmq' : 'embedded'}-${ctx.dialect}`, ctx.handle, {
       workers: ctx.dialect === 'postgres' ? 3 : 1,
       env: { JOBS_CONCURRENCY: '2', JOBS_PER_USER_CAP: '2', TEST_GRACE_MS: '2000' },
+      redisUrl: redisUrl ?? undefined,
     });
     queue = h.queue;
     user = await createUser(ctx.db);
@@ -188,4 +205,4 @@ describeEachDialect('job queue contract', (ctx) => {
     expect(starts[0]!.pid).toBe(w.pid);
     expect(starts[1]!.pid).not.toBe(w.pid);
   });
-});
+}
