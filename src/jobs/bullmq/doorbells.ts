@@ -46,8 +46,9 @@ type Bell = Pick<JobRow, 'id' | 'type' | 'lane' | 'run_at'>;
  */
 export function createDoorbells(options: DoorbellOptions): Doorbells {
   const now = options.now ?? Date.now;
-  const queue = new Queue(QUEUE, { connection: { url: options.url }, prefix: options.prefix });
-  queue.on('error', (err) => options.logger.debug({ err }, 'job queue connection error'));
+  // Fail fast while Redis is away (an enqueue must not hang a request); the sweep rings later.
+  const queue = new Queue(QUEUE, { connection: { url: options.url, enableOfflineQueue: false }, prefix: options.prefix });
+  queue.on('error', (err) => options.logger.warn({ err }, 'job queue: Redis connection error'));
   let worker: Worker | null = null;
   let sweepTimer: NodeJS.Timeout | undefined;
 
@@ -109,7 +110,7 @@ export function createDoorbells(options: DoorbellOptions): Doorbells {
             },
           );
           worker.on('error', (err) => options.logger.warn({ err }, 'job doorbell worker error'));
-          await worker.waitUntilReady();
+          await Promise.all([worker.waitUntilReady(), queue.waitUntilReady()]);
           const graceMs = sourceOptions.sweepGraceMs ?? 5_000;
           sweepTimer = setInterval(
             () => void sweep(graceMs).catch((err) => options.logger.warn({ err }, 'ringing for overdue jobs failed')),

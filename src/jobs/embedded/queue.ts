@@ -73,7 +73,8 @@ export function createEmbeddedQueue(deps: EmbeddedQueueDeps): EmbeddedQueue {
         },
         at,
       );
-      await dispatch.ring([row]);
+      // The row is the record: a doorbell or wake that fails now is rung by the workers' sweep or poll.
+      await dispatch.ring([row]).catch(() => {});
       return toStatus(row);
     },
     async status(jobId, userId) {
