@@ -9,7 +9,7 @@ import type { JobSignal } from '../../../src/jobs/embedded/signals.js';
 import { createJobRegistry } from '../../../src/jobs/registry.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { cliPath } from '../../support/build.js';
-import { cliEnv } from '../../support/cli.js';
+import { cliEnv, freePort, startServer } from '../../support/cli.js';
 import { createTestDatabase, describeEachDialect } from '../../support/db.js';
 import { createEmbeddedHarness, createUser, fixtureJobDefinitions, waitForJob, waitUntil, type JobHarness } from '../../support/job-harness.js';
 import { serviceMissing } from '../../support/services.js';
@@ -100,6 +100,24 @@ if (state === 'skip') {
         } finally {
           await Promise.all([a.close(), b.close(), other.close(), gone.close()]);
         }
+      });
+
+      it('`mailhelper web` with REDIS_URL is ready only while Redis answers', async () => {
+        const env = { DATABASE_URL: ctx.handle.url, NODE_ENV: 'development', MASTER_KEY: Buffer.alloc(32, 7).toString('base64') };
+        const readiness = async (redisAt: string) => {
+          const port = await freePort();
+          const server = await startServer(['web', '--port', String(port)], { ...env, REDIS_URL: redisAt, REDIS_PREFIX: `test-${newId().slice(-12)}` }, port);
+          try {
+            const res = await fetch(`${server.url}/readyz`);
+            const body = (await res.json()) as { checks: { name: string; ok: boolean; error?: string }[] };
+            return { status: res.status, queue: body.checks.find((c) => c.name === 'queue') };
+          } finally {
+            expect(await server.stop()).toBe(0);
+          }
+        };
+        expect(await readiness(redisUrl)).toEqual({ status: 200, queue: { name: 'queue', ok: true } });
+        const down = await readiness('redis://127.0.0.1:1');
+        expect(down).toMatchObject({ status: 503, queue: { ok: false, error: expect.stringMatching(/job signal subscriber is/) } });
       });
 
       it('`mailhelper worker` with REDIS_URL takes its jobs from BullMQ and leaves cleanly on SIGTERM', async () => {
