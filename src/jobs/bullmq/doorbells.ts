@@ -29,7 +29,7 @@ export interface SourceOptions {
 
 export interface Doorbells {
   dispatch: JobDispatch;
-  /** Null on `web`: it only rings. */
+  /** What a worker process takes its jobs from (`web` only rings). */
   source(options: SourceOptions): JobSource;
   check(): Promise<void>;
   close(): Promise<void>;
@@ -92,9 +92,17 @@ export function createDoorbells(options: DoorbellOptions): Doorbells {
             async (bell, token) => {
               const id = (bell.data as { id?: unknown }).id;
               if (typeof id !== 'string') return;
-              const wait = await take(id);
-              if (!wait) return;
-              await bell.moveToDelayed(Math.max(wait.later, now()), token);
+              let later: number;
+              try {
+                const wait = await take(id);
+                if (!wait) return;
+                later = wait.later;
+              } catch (err) {
+                // The claim itself failed (the database away): ask again shortly rather than drop the doorbell.
+                options.logger.warn({ err, jobId: id }, 'taking a job failed; its doorbell rings again in a second');
+                later = now() + 1_000;
+              }
+              await bell.moveToDelayed(Math.max(later, now()), token);
               throw new DelayedError();
             },
             {
