@@ -186,7 +186,10 @@ async function product(h: DatabaseHandle, url: string): Promise<RunResult> {
     imap: { host: task.host, port: task.tlsPort, security: 'tls', user: task.user, password: task.password, tls: { fingerprintSha256 } },
     initialWindow: { sinceDays: 36_500 },
   }));
-  const parsePool = createParsePool(process.env.BENCH_NO_WORKER ? { thresholdBytes: Number.MAX_SAFE_INTEGER } : {});
+  const parsePool = createParsePool({
+    ...(process.env.BENCH_NO_WORKER ? { thresholdBytes: Number.MAX_SAFE_INTEGER } : {}),
+    ...(process.env.BENCH_PARSE_YOUNG_MB ? { youngGenerationMb: Number(process.env.BENCH_PARSE_YOUNG_MB) } : {}),
+  });
   const phases = { prepare: 0, write: 0, mainBusy: 0 };
   const sync = createAccountSync({
     db: h.db,

@@ -45,6 +45,8 @@ export interface JobHarness {
   workers: WorkerProcess[];
   /** BullMQ only: where the doorbells are. */
   redis: { url: string; prefix: string } | null;
+  /** What this process hears from the workers (events for users' tabs), as a web process would. */
+  signals: JobSignals;
   startWorker(): Promise<WorkerProcess>;
   close(): Promise<void>;
 }
@@ -102,6 +104,7 @@ export async function createEmbeddedHarness(name: string, database: TestDatabase
     db: database.db,
     workers,
     redis,
+    signals,
     startWorker,
     async close() {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');

@@ -62,6 +62,23 @@ if (state === 'skip') {
         expect(await h.queue.status(job.id, user)).toMatchObject({ state: 'cancelled', attempts: 0 });
       });
 
+      it("sends the owner's tabs the progress and end of a job that runs in a worker process", async () => {
+        const heard: JobSignal[] = [];
+        const stop = h.signals.subscribe((s) => heard.push(s));
+        try {
+          const job = await h.queue.enqueue('test.echo', { n: 43 }, { userId: user });
+          await waitForJob(h.queue, job.id, user, ['completed']);
+          const mine = () => heard.flatMap((s) => (s.kind === 'event' && 'jobId' in s.event && s.event.jobId === job.id ? [s.event] : []));
+          await waitUntil('the end event', async () => mine().some((e) => e.type === 'job.completed'));
+          expect(mine()).toEqual([
+            { type: 'job.progress', userId: user, jobId: job.id, jobType: 'test.echo', progress: { done: 1, total: 1 } },
+            { type: 'job.completed', userId: user, jobId: job.id, jobType: 'test.echo', result: { n: 43 } },
+          ]);
+        } finally {
+          stop();
+        }
+      });
+
       it('queues a job whose doorbell cannot be rung (Redis away, a crash after the commit) and rings for it later', async () => {
         const silent = createEmbeddedQueue({
           db: ctx.db,
