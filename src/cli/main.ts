@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDb } from './db.js';
 import { registerDoctor } from './doctor.js';
 import { registerKeys } from './keys.js';
 import { registerMigrate } from './migrate.js';
@@ -27,6 +28,7 @@ registerServe(program, 'serve');
 registerServe(program, 'web');
 registerWorker(program);
 registerMigrate(program);
+registerDb(program);
 registerDoctor(program);
 registerUsers(program);
 registerTokens(program);

@@ -204,7 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | EnvInput = process.env, over
   };
 }
 
-function parseDatabaseUrl(url: string): { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath: string | null } {
+export function parseDatabaseUrl(url: string): { url: string; dialect: 'sqlite' | 'postgres'; sqlitePath: string | null } {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     try {
       new URL(url);

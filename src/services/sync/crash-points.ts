@@ -5,13 +5,14 @@
  * `MAILHELPER_CRASH_AT=after-commit` dies the first time the point is reached; `after-commit#7`
  * the seventh time (so a crash can land in any batch, not only the first).
  */
-export const CRASH_POINTS = ['after-fetch', 'after-prepare', 'mid-transaction', 'after-commit', 'after-commit-before-state'] as const;
+export const CRASH_POINTS = ['after-fetch', 'after-prepare', 'mid-transaction', 'after-commit', 'after-commit-before-state', 'after-copy-page'] as const;
 /**
  * - after-fetch: a batch's sources are read from the server, nothing parsed yet
  * - after-prepare: parsed and sealed, no transaction open
  * - mid-transaction: the batch's rows are written, the transaction not committed
  * - after-commit: the batch is committed, the next batch not begun
  * - after-commit-before-state: every batch of the folder is committed, the folder's state (UIDVALIDITY, UIDNEXT, counts) not yet written
+ * - after-copy-page: `mailhelper db copy` has committed a page of rows into the target
  */
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
