@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerBackup } from './backup.js';
 import { registerDb } from './db.js';
 import { registerDoctor } from './doctor.js';
 import { registerKeys } from './keys.js';
@@ -29,6 +30,7 @@ registerServe(program, 'web');
 registerWorker(program);
 registerMigrate(program);
 registerDb(program);
+registerBackup(program);
 registerDoctor(program);
 registerUsers(program);
 registerTokens(program);
