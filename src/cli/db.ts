@@ -94,7 +94,8 @@ export function registerDb(program: Command): void {
     .option('--page-rows <n>', 'rows per transaction (binary tables: a 30th of it, at least 1)', '500')
     .action(async (opts: { from: string; to: string; resume?: boolean; pageRows: string }) => {
       const config = configOrExit({});
-      const crash = createCrashPoints(config.crashAt);
+      // Test hook: MAILHELPER_CRASH_AT=after-copy-page#n kills the copy after its n-th committed page.
+      const crash = createCrashPoints(config.crashAt, ['after-copy-page'] as const);
       const pageRows = Number(opts.pageRows);
       if (!Number.isInteger(pageRows) || pageRows < 1 || pageRows > 5000) fail('--page-rows: must be an integer from 1 to 5000', 2);
       try {

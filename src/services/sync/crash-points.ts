@@ -5,28 +5,28 @@
  * `MAILHELPER_CRASH_AT=after-commit` dies the first time the point is reached; `after-commit#7`
  * the seventh time (so a crash can land in any batch, not only the first).
  */
-export const CRASH_POINTS = ['after-fetch', 'after-prepare', 'mid-transaction', 'after-commit', 'after-commit-before-state', 'after-copy-page'] as const;
+export const CRASH_POINTS = ['after-fetch', 'after-prepare', 'mid-transaction', 'after-commit', 'after-commit-before-state'] as const;
 /**
  * - after-fetch: a batch's sources are read from the server, nothing parsed yet
  * - after-prepare: parsed and sealed, no transaction open
  * - mid-transaction: the batch's rows are written, the transaction not committed
  * - after-commit: the batch is committed, the next batch not begun
  * - after-commit-before-state: every batch of the folder is committed, the folder's state (UIDVALIDITY, UIDNEXT, counts) not yet written
- * - after-copy-page: `mailhelper db copy` has committed a page of rows into the target
  */
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
-export function parseCrashAt(crashAt: string | null): { point: CrashPoint; occurrence: number } | null {
+/** `points`: the crash points of the command that reads MAILHELPER_CRASH_AT (the sync's by default). */
+export function parseCrashAt<P extends string = CrashPoint>(crashAt: string | null, points: readonly P[] = CRASH_POINTS as unknown as readonly P[]): { point: P; occurrence: number } | null {
   if (!crashAt) return null;
   const m = /^([a-z-]+)(?:#(\d+))?$/.exec(crashAt.trim());
-  if (!m || !(CRASH_POINTS as readonly string[]).includes(m[1]!)) throw new Error(`MAILHELPER_CRASH_AT: unknown crash point "${crashAt}" (known: ${CRASH_POINTS.join(', ')}, optionally #n)`);
-  return { point: m[1] as CrashPoint, occurrence: Math.max(1, Number(m[2] ?? 1)) };
+  if (!m || !(points as readonly string[]).includes(m[1]!)) throw new Error(`MAILHELPER_CRASH_AT: unknown crash point "${crashAt}" (known: ${points.join(', ')}, optionally #n)`);
+  return { point: m[1] as P, occurrence: Math.max(1, Number(m[2] ?? 1)) };
 }
 
-export function createCrashPoints(crashAt: string | null) {
-  const target = parseCrashAt(crashAt);
+export function createCrashPoints<P extends string = CrashPoint>(crashAt: string | null, points?: readonly P[]) {
+  const target = parseCrashAt<P>(crashAt, points);
   let seen = 0;
-  return (point: CrashPoint): void => {
+  return (point: P): void => {
     if (target?.point === point && ++seen === target.occurrence) process.kill(process.pid, 'SIGKILL');
   };
 }
