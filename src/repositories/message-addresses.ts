@@ -29,9 +29,12 @@ export interface CorrespondenceFacts {
 
 /** What the user's stored mail says about one sender, before `beforeDate` (the message itself excluded). */
 export async function correspondenceWith(ex: Executor, userId: string, addressHash: Buffer, beforeDate: number, excludeMessageId: string): Promise<CorrespondenceFacts> {
+  // CROSS JOIN: SQLite keeps the address index as the outer loop (an inner join let it walk every
+  // earlier message of the user by date, once per analysed message); PostgreSQL plans it as a join.
   const received = await ex
     .selectFrom('message_addresses as a')
-    .innerJoin('messages as m', 'm.id', 'a.message_id')
+    .crossJoin('messages as m')
+    .whereRef('m.id', '=', 'a.message_id')
     .select([(eb) => eb.fn.countAll<number | string>().as('n'), (eb) => eb.fn.max('m.is_answered').as('answered')])
     .where('a.user_id', '=', userId)
     .where('a.address_hash', '=', addressHash)
@@ -44,7 +47,8 @@ export async function correspondenceWith(ex: Executor, userId: string, addressHa
   // Mail the user sent to them: a message in a Sent folder with the address in To or Cc.
   const sent = await ex
     .selectFrom('message_addresses as a')
-    .innerJoin('messages as m', 'm.id', 'a.message_id')
+    .crossJoin('messages as m')
+    .whereRef('m.id', '=', 'a.message_id')
     .select((eb) => eb.fn.count<number | string>('m.id').distinct().as('n'))
     .where('a.user_id', '=', userId)
     .where('a.address_hash', '=', addressHash)

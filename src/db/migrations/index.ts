@@ -14,7 +14,8 @@ import { threadKeysSyncRuns } from './0013-thread-keys-sync-runs.js';
 import { llm } from './0014-llm.js';
 import { attachmentSourceRanges } from './0015-attachment-source-ranges.js';
 import { identityIndexes } from './0016-identity-indexes.js';
+import { analysisIndexes } from './0017-analysis-indexes.js';
 import type { SchemaMigration } from './types.js';
 
 /** Every migration, in order. Names sort in this order; add new ones at the end. */
-export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access, accounts, messages, folderSyncCount, analysis, pendingOperations, tagsAndSenders, threadKeysSyncRuns, llm, attachmentSourceRanges, identityIndexes];
+export const migrations: SchemaMigration[] = [appSettings, users, userKeys, auth, jobs, access, accounts, messages, folderSyncCount, analysis, pendingOperations, tagsAndSenders, threadKeysSyncRuns, llm, attachmentSourceRanges, identityIndexes, analysisIndexes];

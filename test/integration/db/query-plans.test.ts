@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { type KyselyPlugin, type RootOperationNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../../src/db/ids.js';
+import { correspondenceWith, unindexedMessages } from '../../../src/repositories/message-addresses.js';
+import { pendingMessages } from '../../../src/repositories/message-analysis.js';
 import { findByIdentity, presentIdentities } from '../../../src/repositories/messages.js';
 import { addThreadKeys, threadBySubjectAndParticipants, threadsByRefs } from '../../../src/repositories/threads.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
@@ -51,6 +53,28 @@ describe('query plans of the sync look-ups [sqlite]', () => {
         expect(line, plan).not.toMatch(/\bSCAN (messages|thread_keys|threads)\b/);
         expect(line, plan).toMatch(/\b(id|thread_id|email_id|[a-z_]*hash)=/);
       }
+    }
+  });
+
+  it("the analysis reads an account's pending messages and a sender's history by key, never every message", async () => {
+    nodes.length = 0;
+    const db = h.db.withPlugin(capture);
+    await pendingMessages(db, 'u1', 'a1', 100);
+    await pendingMessages(db, 'u1', 'a1', 100, newId());
+    await unindexedMessages(db, 'u1', 'a1', 200);
+    await correspondenceWith(db, 'u1', randomBytes(32), Date.now(), newId());
+    const plans: string[] = [];
+    for (const node of nodes.filter((n) => n.kind === 'SelectQueryNode')) {
+      const compiled = h.db.getExecutor().compileQuery(node, { queryId: 'plan' } as never);
+      const explained = await h.db.executeQuery<{ detail: string }>({ ...compiled, sql: `explain query plan ${compiled.sql}` });
+      plans.push(`${compiled.sql}\n  ${explained.rows.map((r) => r.detail).join('\n  ')}`);
+    }
+    expect(plans).toHaveLength(5);
+    for (const plan of plans) {
+      const messageLines = plan.split('\n').slice(1).filter((l) => /(SCAN|SEARCH) (messages|m)\b/.test(l));
+      expect(messageLines.length, plan).toBeGreaterThan(0);
+      // By id (a join from the address index), or by an index that names the status the query asks for.
+      for (const line of messageLines) expect(line, plan).toMatch(/\((id=\?|user_id=\? AND account_id=\? AND (analysis_status|addresses_indexed)=\?)/);
     }
   });
 });
