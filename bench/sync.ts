@@ -19,6 +19,7 @@ import { startDovecot, type Dovecot } from '../test/support/dovecot.js';
 import { CORPUS, corpusGenerator, readCorpusChecksums } from '../test/support/mail/corpus.js';
 import type { GeneratedMessage } from '../test/support/mail/generator.js';
 import { checkpointWorkerFromEnv } from './database.js';
+import { startSettings } from './product.js';
 import type { RunResult, Task } from './sync-child.js';
 
 const args = process.argv.slice(2);
@@ -40,14 +41,6 @@ const START = startSettings();
 const CHILD_ENV = Object.fromEntries(Object.entries(START.env).map(([k, v]) => [k, process.env[k] ?? v]));
 const CHILD_FLAGS = [...START.nodeFlags, ...(process.env.BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean)];
 
-function startSettings(): { env: Record<string, string>; nodeFlags: string[] } {
-  const pkg = JSON.parse(fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = pkg.scripts.start.split(/\s+/);
-  const node = words.indexOf('node');
-  if (node === -1) throw new Error('package.json "start" does not run node');
-  const env = Object.fromEntries(words.slice(0, node).map((w) => w.split('=') as [string, string]));
-  return { env, nodeFlags: words.slice(node + 1).filter((w) => w.startsWith('--')) };
-}
 /** `--only product`: skip the baselines (for tuning; no ratios are printed). */
 const productOnly = option('only') === 'product';
 const dialects: Dialect[] = dialectArg === 'both' ? ['sqlite', 'postgres'] : [dialectArg as Dialect];
