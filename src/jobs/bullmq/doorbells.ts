@@ -2,8 +2,7 @@ import { DelayedError, Queue, Worker } from 'bullmq';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import type { Logger } from '../../observability/logger.js';
-import type { JobDispatch } from '../dispatch.js';
-import type { JobRow } from '../embedded/job-repository.js';
+import type { DueJob, JobDispatch } from '../dispatch.js';
 import type { JobSource, TakeJob } from '../embedded/worker.js';
 
 /** The one BullMQ queue; its keys are `<prefix>:jobs:*`. */
@@ -35,8 +34,6 @@ export interface Doorbells {
   close(): Promise<void>;
 }
 
-type Bell = Pick<JobRow, 'id' | 'type' | 'lane' | 'run_at'>;
-
 /**
  * BullMQ carries doorbells, not jobs: each names a row of `jobs` (the record of ownership, state,
  * attempts and history for both back-ends) and nothing else. A worker that takes a doorbell claims
@@ -52,7 +49,7 @@ export function createDoorbells(options: DoorbellOptions): Doorbells {
   let worker: Worker | null = null;
   let sweepTimer: NodeJS.Timeout | undefined;
 
-  const ring = async (rows: readonly Bell[]) => {
+  const ring = async (rows: readonly DueJob[]) => {
     if (rows.length === 0) return;
     const at = now();
     await queue.addBulk(

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newId } from '../../../src/db/ids.js';
-import { createRedisSignals } from '../../../src/jobs/bullmq/index.js';
+import { createDoorbells, createRedisSignals } from '../../../src/jobs/bullmq/index.js';
 import { createEmbeddedQueue } from '../../../src/jobs/embedded/queue.js';
 import type { JobSignal } from '../../../src/jobs/embedded/signals.js';
 import { createJobRegistry } from '../../../src/jobs/registry.js';
@@ -94,6 +94,36 @@ if (state === 'skip') {
         expect(job.state).toBe('queued');
         expect(await bells.getJob(`${job.id}-${job.runAt}`)).toBeUndefined();
         expect(await waitForJob(h.queue, job.id, user, ['completed', 'failed'])).toMatchObject({ state: 'completed', result: { n: 42 }, attempts: 1 });
+      });
+
+      it('moves a doorbell the worker cannot take yet to later, and rings again a second after a failed claim', async () => {
+        const prefix = `test-${newId().slice(-12)}`;
+        const doorbells = createDoorbells({ url: redisUrl, prefix, db: ctx.db, logger: createLogger('silent') });
+        const takes: number[] = [];
+        const steps: Array<'later' | 'throw' | 'run'> = ['later', 'throw', 'run'];
+        // The sweep looks only for rows an hour overdue: none, so every take here comes from this test's doorbell.
+        const source = doorbells.source({ concurrency: 1, lockMs: 5_000, sweepMs: 3_600_000, sweepGraceMs: 3_600_000 });
+        try {
+          await source.start(async (id) => {
+            if (id !== 'bell-1') return null;
+            takes.push(Date.now());
+            const step = steps.shift();
+            if (step === 'later') return { later: Date.now() + 300 };
+            if (step === 'throw') throw new Error('the database went away');
+            return null;
+          });
+          await doorbells.dispatch.ring([{ id: 'bell-1', type: 'test.echo', lane: 'interactive', run_at: Date.now() }]);
+          await waitUntil('three takes of the doorbell', async () => takes.length === 3, 10_000);
+          expect(takes[1]! - takes[0]!).toBeGreaterThanOrEqual(250);
+          expect(takes[2]! - takes[1]!).toBeGreaterThanOrEqual(900);
+          const own = new Queue('jobs', { connection: { url: redisUrl }, prefix });
+          await waitUntil('the answered doorbell to be gone', async () => (await own.getJobCountByTypes('wait', 'delayed', 'active', 'prioritized')) === 0);
+          await own.obliterate({ force: true });
+          await own.close();
+        } finally {
+          await source.close();
+          await doorbells.close();
+        }
       });
 
       it('carries job signals between processes over Redis pub/sub, and its check says when Redis is gone', async () => {
