@@ -10,7 +10,7 @@ import { sql, type Kysely } from 'kysely';
 import PostalMime from 'postal-mime';
 import type { DatabaseHandle } from '../src/db/database.js';
 import { newId } from '../src/db/ids.js';
-import type { Database, Dialect } from '../src/db/schema.js';
+import type { Dialect } from '../src/db/schema.js';
 import { updateAccountInput } from '../src/services/account-input.js';
 import { startImapProxy } from '../test/support/imap-proxy.js';
 import { checkpointWorkerFromEnv, withDatabase } from './database.js';

@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { Crypto, UserCipher } from '../../crypto/crypto.js';
+import type { Crypto } from '../../crypto/crypto.js';
 import type { Database } from '../../db/schema.js';
 import { TransientError } from '../../jobs/errors.js';
 import { assertFence, type Lease } from '../../jobs/leases.js';

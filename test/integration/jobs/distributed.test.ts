@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { newId } from '../../../src/db/ids.js';
 import { cliPath } from '../../support/build.js';
 import { cliEnv, freePort, runCli, startServer, type RunningServer } from '../../support/cli.js';
