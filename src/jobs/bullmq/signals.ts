@@ -4,17 +4,39 @@ import { fanOut, type JobSignal, type JobSignals } from '../embedded/signals.js'
 
 /**
  * Redis pub/sub: every web and worker process subscribes on its own connection and sees every
- * signal (cancel a running job, events for a user's tabs). ioredis reconnects and resubscribes by
- * itself; missed events are covered by the snapshot a reconnecting browser receives.
+ * signal (cancel a running job, events for a user's tabs). ioredis reconnects by itself; the channel
+ * is subscribed again on every (re)connection, so a process started while Redis was away hears
+ * signals once it is back. Missed events are covered by the snapshot a reconnecting browser receives.
  */
 export function createRedisSignals(options: { url: string; prefix: string; logger: Logger }): JobSignals {
   const channel = `${options.prefix}:signals`;
   const out = fanOut();
-  const publisher = new Redis(options.url, { lazyConnect: true, connectionName: 'mailhelper-publish' });
-  const subscriber = new Redis(options.url, { lazyConnect: true, connectionName: 'mailhelper-subscribe' });
+  // Publishing fails at once while Redis is away instead of holding a job or a request for seconds.
+  const publisher = new Redis(options.url, { connectionName: 'mailhelper-publish', enableOfflineQueue: false });
+  const subscriber = new Redis(options.url, { connectionName: 'mailhelper-subscribe', autoResubscribe: false });
+  let subscribed = false;
+  let lastError = 'not connected yet';
+  let firstSubscription: () => void = () => {};
+  const subscribedOnce = new Promise<void>((resolve) => (firstSubscription = resolve));
   // ioredis reconnects on its own; without a listener an error event would end the process.
   publisher.on('error', () => {});
-  subscriber.on('error', (err) => options.logger.debug({ err }, 'job signal subscriber error'));
+  subscriber.on('error', (err: Error) => {
+    lastError = err.message;
+    options.logger.debug({ err }, 'job signal subscriber error');
+  });
+  subscriber.on('close', () => (subscribed = false));
+  subscriber.on('ready', () => {
+    subscriber.subscribe(channel).then(
+      () => {
+        subscribed = true;
+        firstSubscription();
+      },
+      (err: Error) => {
+        lastError = err.message;
+        options.logger.warn({ err }, 'job signals: subscribing failed; retrying on the next connection');
+      },
+    );
+  });
   subscriber.on('message', (ch: string, payload: string) => {
     if (ch !== channel) return;
     try {
@@ -23,9 +45,6 @@ export function createRedisSignals(options: { url: string; prefix: string; logge
       options.logger.warn('ignored a malformed job signal');
     }
   });
-  const started = Promise.all([publisher.connect(), subscriber.connect().then(() => subscriber.subscribe(channel))]).catch((err: Error) => {
-    options.logger.warn({ err }, 'job signals: Redis is not reachable yet; retrying');
-  });
 
   return {
     async publish(signal) {
@@ -33,12 +52,14 @@ export function createRedisSignals(options: { url: string; prefix: string; logge
     },
     subscribe: out.subscribe,
     async check() {
-      await started;
-      if (subscriber.status !== 'ready') throw new Error(`job signal subscriber is ${subscriber.status}`);
+      // Right after start the first subscription may still be on its way.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([subscribedOnce, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+      clearTimeout(timer);
+      if (!subscribed) throw new Error(`job signal subscriber is not subscribed (${lastError})`);
       await publisher.ping();
     },
     async close() {
-      await started;
       subscriber.disconnect();
       await publisher.quit().catch(() => publisher.disconnect());
     },

@@ -42,14 +42,16 @@ export function createEmbeddedQueue(deps: EmbeddedQueueDeps): EmbeddedQueue {
       const cancelled = await deps.db.transaction().execute((trx) => cancelQueued(trx, row.id, now()));
       if (cancelled) {
         const event = terminalEvent(cancelled);
-        if (event) await deps.signals.publish({ kind: 'event', event });
+        // The row is cancelled either way; the event to the owner's tabs is best effort.
+        if (event) await deps.signals.publish({ kind: 'event', event }).catch(() => {});
         return toStatus(cancelled);
       }
       // It started between our read and the update: stop it while it runs.
       return cancelRow(await findJob(deps.db, row.id));
     }
     if (row.state === 'active') {
-      if (await requestCancel(deps.db, row.id, now())) await deps.signals.publish({ kind: 'cancel', jobId: row.id });
+      // If the signal cannot be sent, the worker still sees the request at its next heartbeat.
+      if (await requestCancel(deps.db, row.id, now())) await deps.signals.publish({ kind: 'cancel', jobId: row.id }).catch(() => {});
       return toStatus((await findJob(deps.db, row.id)) ?? row);
     }
     throw new JobStateConflictError(`The job has already ${row.state === 'completed' ? 'completed' : 'ended'}`, row.state);

@@ -240,8 +240,11 @@ export function createEmbeddedWorker(deps: WorkerDeps, options: WorkerOptions): 
     const clean: JobProgress = {};
     for (const [k, v] of Object.entries(counts)) if (typeof v === 'number' && Number.isFinite(v)) clean[k] = v;
     if (!(await saveProgress(deps.db, own, JSON.stringify(clean), now()))) return;
+    // The row holds the progress; the event to the owner's tabs is best effort and never fails the job.
     if (row.user_id) {
-      await deps.signals.publish({ kind: 'event', event: { type: 'job.progress', userId: row.user_id, jobId: row.id, jobType: row.type, progress: clean } });
+      await deps.signals
+        .publish({ kind: 'event', event: { type: 'job.progress', userId: row.user_id, jobId: row.id, jobType: row.type, progress: clean } })
+        .catch((err) => log.debug({ err, jobId: row.id }, 'progress event not delivered'));
     }
   };
 

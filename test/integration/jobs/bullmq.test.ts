@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -143,11 +144,44 @@ if (state === 'skip') {
           await waitUntil('the signal to arrive', async () => seen.length > 0);
           expect(seen).toEqual([{ kind: 'cancel', jobId: 'j1' }]);
           expect(elsewhere).toEqual([]);
-          await expect(gone.check()).rejects.toThrow(/job signal subscriber is/);
+          await expect(gone.check()).rejects.toThrow(/job signal subscriber is not subscribed/);
         } finally {
           await Promise.all([a.close(), b.close(), other.close(), gone.close()]);
         }
       });
+
+      it('signals started while Redis is unreachable subscribe once it can be reached', async () => {
+        const logger = createLogger('silent');
+        const prefix = `test-${newId().slice(-12)}`;
+        const real = new URL(redisUrl);
+        const port = await freePort();
+        // Nothing listens on `port` yet: the process starts while "Redis is down".
+        const late = createRedisSignals({ url: `redis://127.0.0.1:${port}`, prefix, logger });
+        const sender = createRedisSignals({ url: redisUrl, prefix, logger });
+        const sockets = new Set<net.Socket>();
+        const forwarder = net.createServer((client) => {
+          const upstream = net.connect(Number(real.port || 6379), real.hostname);
+          for (const s of [client, upstream]) {
+            sockets.add(s);
+            s.on('error', () => {});
+          }
+          client.pipe(upstream).pipe(client);
+        });
+        try {
+          await expect(late.check()).rejects.toThrow(/not subscribed/);
+          const heard: JobSignal[] = [];
+          late.subscribe((s) => heard.push(s));
+          await new Promise<void>((resolve) => forwarder.listen(port, '127.0.0.1', resolve));
+          await waitUntil('the late subscriber to be ready', async () => late.check().then(() => true, () => false), 15_000);
+          await sender.publish({ kind: 'cancel', jobId: 'after-the-outage' });
+          await waitUntil('the signal', async () => heard.length > 0);
+          expect(heard).toEqual([{ kind: 'cancel', jobId: 'after-the-outage' }]);
+        } finally {
+          await Promise.all([late.close(), sender.close()]);
+          for (const s of sockets) s.destroy();
+          await new Promise((resolve) => forwarder.close(resolve));
+        }
+      }, 30_000);
 
       it('`mailhelper web` with REDIS_URL is ready only while Redis answers', async () => {
         const env = { DATABASE_URL: ctx.handle.url, NODE_ENV: 'development', MASTER_KEY: Buffer.alloc(32, 7).toString('base64') };
@@ -164,7 +198,7 @@ if (state === 'skip') {
         };
         expect(await readiness(redisUrl)).toEqual({ status: 200, queue: { name: 'queue', ok: true } });
         const down = await readiness('redis://127.0.0.1:1');
-        expect(down).toMatchObject({ status: 503, queue: { ok: false, error: expect.stringMatching(/job signal subscriber is/) } });
+        expect(down).toMatchObject({ status: 503, queue: { ok: false, error: expect.stringMatching(/job signal subscriber is not subscribed/) } });
       });
 
       it('`mailhelper worker` with REDIS_URL takes its jobs from BullMQ and leaves cleanly on SIGTERM', async () => {
