@@ -1,40 +1,13 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createDatabase } from '../../../src/db/database.js';
 import { acquireInstanceLock } from '../../../src/db/instance-lock.js';
-import { migrateUp } from '../../../src/db/migrate.js';
-import { analysePending } from '../../../src/services/analysis/analyse-pending.js';
 import { buildTestApp } from '../../support/app.js';
 import { runCli } from '../../support/cli.js';
-import type { TestDatabase } from '../../support/db.js';
-import { ALICE, TestClient } from '../../support/http-client.js';
-import { createTestSync } from '../../support/sync.js';
-import { addBedAccount, describeWithDovecot } from '../../support/testbed.js';
-
-const PASSWORD = 'backup-imap-password';
-
-function openDb(file: string): TestDatabase {
-  const handle = createDatabase({ url: `sqlite:${file}`, dialect: 'sqlite', sqlitePath: file, poolSize: 1 });
-  return { ...handle, url: `sqlite:${file}`, sqlitePath: file };
-}
-
-/** What a signed-in user sees: the message list, each message's detail and its source's SHA-256. */
-async function userView(app: FastifyInstance): Promise<unknown[]> {
-  const client = new TestClient(app, '192.0.2.90');
-  await client.login(ALICE.username, ALICE.password);
-  const items = (await client.get('/api/messages?limit=200')).json().items as { id: string }[];
-  const view: unknown[] = [];
-  for (const m of items) {
-    const source = (await client.get(`/api/messages/${m.id}/source`)).rawPayload;
-    view.push({ detail: (await client.get(`/api/messages/${m.id}`)).json(), sha256: createHash('sha256').update(source).digest('hex') });
-  }
-  return view;
-}
+import { openSqliteFile, syncAnalysedMailbox, userView, type UserView } from '../../support/synced-mailbox.js';
+import { describeWithDovecot } from '../../support/testbed.js';
 
 /**
  * `mailhelper backup` while the instance is locked and written to (as under a running serve), and
@@ -46,32 +19,24 @@ describeWithDovecot('backup and restore', 'full', (bed) => {
   const dataDir = path.join(dir, 'data');
   const dbFile = path.join(dataDir, 'mailhelper.db');
   const backupFile = path.join(dir, 'backups', 'mh-1.db');
-  let before: unknown[];
+  let before: UserView;
 
   beforeAll(async () => {
     fs.mkdirSync(dataDir);
-    const db = openDb(dbFile);
-    await migrateUp(db.db, 'sqlite');
-    const user = bed.server.createUser('backup', PASSWORD);
-    bed.server.fillGenerated(user, { seed: 91, count: 30 });
-    const built = await buildTestApp(db, { ALLOW_PRIVATE_MAIL_HOSTS: '1' });
-    const userId = (await built.services.users.create({ ...ALICE, role: 'user' }, 'cli')).id;
-    const alice = new TestClient(built.app, '192.0.2.89');
-    await alice.login(ALICE.username, ALICE.password);
-    const accountId = await addBedAccount(alice, bed.server, user, PASSWORD, 'Backup bed');
-    await createTestSync({ db: db.db, crypto: built.crypto, accounts: built.accounts }).run(userId, accountId);
-    await analysePending({ db: db.db, crypto: built.crypto, now: () => Date.parse('2026-06-01T08:00:00Z') }, userId, accountId);
-    before = await userView(built.app);
+    const db = openSqliteFile(dbFile);
+    try {
+      before = await syncAnalysedMailbox(db, bed.server, { name: 'backup', seed: 91, count: 30 });
+    } finally {
+      await db.close();
+    }
     expect(before.length).toBeGreaterThanOrEqual(20);
-    await built.app.close();
-    await db.close();
   }, 120_000);
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('backs up while the instance is locked and being written to, and restores what the user saw', async () => {
     // As under a running serve: the instance lock is held and another connection keeps writing.
     const lock = acquireInstanceLock(dataDir);
-    const writer = openDb(dbFile);
+    const writer = openSqliteFile(dbFile);
     let writes = 0;
     let writing = true;
     const load = (async () => {
@@ -101,7 +66,7 @@ describeWithDovecot('backup and restore', 'full', (bed) => {
     lock.release();
 
     // Something goes wrong with the live database: every message row is gone.
-    const damaged = openDb(dbFile);
+    const damaged = openSqliteFile(dbFile);
     await sql`delete from message_tags`.execute(damaged.db);
     await sql`delete from messages`.execute(damaged.db).catch(async () => {
       await sql`pragma foreign_keys = off`.execute(damaged.db);
@@ -115,7 +80,7 @@ describeWithDovecot('backup and restore', 'full', (bed) => {
     const kept = /kept as (.+)$/m.exec(restored.stdout)?.[1];
     expect(kept && fs.existsSync(kept)).toBe(true);
 
-    const db = openDb(dbFile);
+    const db = openSqliteFile(dbFile);
     try {
       const built = await buildTestApp(db);
       try {
@@ -141,7 +106,7 @@ describeWithDovecot('backup and restore', 'full', (bed) => {
 
     const newer = path.join(dir, 'newer.db');
     fs.copyFileSync(backupFile, newer);
-    const n = openDb(newer);
+    const n = openSqliteFile(newer);
     await sql`insert into schema_migrations (name, timestamp) values ('9999-from-the-future', ${new Date().toISOString()})`.execute(n.db);
     await n.close();
     const tooNew = await runCli(['restore', '--from', newer], { DATA_DIR: dataDir });
@@ -149,7 +114,7 @@ describeWithDovecot('backup and restore', 'full', (bed) => {
     expect(tooNew.stderr).toMatch(/made by a newer mailhelper \(migrations 9999-from-the-future\)/);
 
     // None of it touched the database in place.
-    const db = openDb(dbFile);
+    const db = openSqliteFile(dbFile);
     try {
       expect(Number((await sql<{ n: number }>`select count(*) as n from messages`.execute(db.db)).rows[0]!.n)).toBe(before.length);
     } finally {

@@ -1,38 +1,15 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { createDatabase } from '../../../src/db/database.js';
 import { acquireInstanceLock } from '../../../src/db/instance-lock.js';
-import { migrateUp } from '../../../src/db/migrate.js';
-import { analysePending } from '../../../src/services/analysis/analyse-pending.js';
 import { buildTestApp } from '../../support/app.js';
 import { runCli } from '../../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../../support/db.js';
-import { ALICE, TestClient } from '../../support/http-client.js';
 import { serviceMissing } from '../../support/services.js';
-import { createTestSync } from '../../support/sync.js';
-import { addBedAccount, describeWithDovecot } from '../../support/testbed.js';
-
-const PASSWORD = 'db-copy-imap-password';
-
-/** What a signed-in user sees: the message list and, per message, its detail and the SHA-256 of its source. */
-async function userView(app: FastifyInstance): Promise<{ list: unknown; details: unknown[]; sources: string[] }> {
-  const client = new TestClient(app, '192.0.2.80');
-  await client.login(ALICE.username, ALICE.password);
-  const list = (await client.get('/api/messages?limit=200')).json();
-  const ids = (list.items as { id: string }[]).map((m) => m.id);
-  const details: unknown[] = [];
-  const sources: string[] = [];
-  for (const id of ids) {
-    details.push((await client.get(`/api/messages/${id}`)).json());
-    sources.push(createHash('sha256').update((await client.get(`/api/messages/${id}/source`)).rawPayload).digest('hex'));
-  }
-  return { list: list.items, details, sources };
-}
+import { openSqliteFile, syncAnalysedMailbox, userView, type UserView } from '../../support/synced-mailbox.js';
+import { describeWithDovecot } from '../../support/testbed.js';
 
 /**
  * `mailhelper db copy` / `db verify` on a real synced and analysed mailbox: SQLite → PostgreSQL and
@@ -46,7 +23,7 @@ describeWithDovecot('db copy', 'full', (bed) => {
   const sourceUrl = `sqlite:${sourceFile}`;
   const targets: TestDatabase[] = [];
   let source: TestDatabase;
-  let before: Awaited<ReturnType<typeof userView>>;
+  let before: UserView;
 
   const pgTarget = async () => {
     const t = await createTestDatabase('postgres', { empty: true });
@@ -59,21 +36,9 @@ describeWithDovecot('db copy', 'full', (bed) => {
   beforeAll(async () => {
     if (pgState === 'fail') throw new Error((template as { error: string }).error);
     if (pgState === 'skip') return;
-    const handle = createDatabase({ url: sourceUrl, dialect: 'sqlite', sqlitePath: sourceFile, poolSize: 1 });
-    await migrateUp(handle.db, 'sqlite');
-    source = { ...handle, url: sourceUrl, sqlitePath: sourceFile };
-    const user = bed.server.createUser('copy', PASSWORD);
-    bed.server.fillGenerated(user, { seed: 77, count: 40 });
-    const built = await buildTestApp(source, { ALLOW_PRIVATE_MAIL_HOSTS: '1' });
-    const userId = (await built.services.users.create({ ...ALICE, role: 'user' }, 'cli')).id;
-    const alice = new TestClient(built.app, '192.0.2.79');
-    await alice.login(ALICE.username, ALICE.password);
-    const accountId = await addBedAccount(alice, bed.server, user, PASSWORD, 'Copy bed');
-    await createTestSync({ db: source.db, crypto: built.crypto, accounts: built.accounts }).run(userId, accountId);
-    await analysePending({ db: source.db, crypto: built.crypto, now: () => Date.parse('2026-06-01T08:00:00Z') }, userId, accountId);
-    before = await userView(built.app);
-    expect(before.sources.length).toBeGreaterThanOrEqual(30);
-    await built.app.close();
+    source = openSqliteFile(sourceFile);
+    before = await syncAnalysedMailbox(source, bed.server, { name: 'copy', seed: 77, count: 40 });
+    expect(before.length).toBeGreaterThanOrEqual(30);
   }, 120_000);
   afterAll(async () => {
     for (const t of targets) await t.close();
@@ -133,7 +98,7 @@ describeWithDovecot('db copy', 'full', (bed) => {
 
     const verified = await runCli(['db', 'verify', '--from', sourceUrl, '--to', `sqlite:${backFile}`]);
     expect(verified.code, verified.stderr).toBe(0);
-    const tamper = createDatabase({ url: `sqlite:${backFile}`, dialect: 'sqlite', sqlitePath: backFile, poolSize: 1 });
+    const tamper = openSqliteFile(backFile);
     await sql`update messages set size = size + 1 where id = (select min(id) from messages)`.execute(tamper.db);
     await tamper.close();
     const differs = await runCli(['db', 'verify', '--from', pg.url, '--to', `sqlite:${backFile}`]);

@@ -5,9 +5,9 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backupSqlite, restoreSqlite } from '../../../src/db/backup.js';
-import { createDatabase } from '../../../src/db/database.js';
 import { migrateUp } from '../../../src/db/migrate.js';
 import { insertTestUser } from '../../support/crypto.js';
+import { openSqliteFile } from '../../support/synced-mailbox.js';
 
 /**
  * Backup and restore of the embedded database in-process (the CLI's test runs them on a synced
@@ -19,7 +19,7 @@ describe('SQLite backup and restore', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   const database = async (file: string, users: number) => {
-    const h = createDatabase({ url: `sqlite:${file}`, dialect: 'sqlite', sqlitePath: file, poolSize: 1 });
+    const h = openSqliteFile(file);
     await migrateUp(h.db, 'sqlite');
     for (let i = 0; i < users; i++) await insertTestUser(h.db);
     return h;
