@@ -186,7 +186,10 @@ export async function tableChecksum(h: DatabaseHandle, table: TableInfo, pageRow
 
 /** Compares both databases table by table; the schema must be the same. */
 export async function verifyCopy(source: DatabaseHandle, target: DatabaseHandle, pageRows = 500): Promise<TableCheck[]> {
-  const tables = await sameTables(source, target);
+  return compareTables(source, target, await sameTables(source, target), pageRows);
+}
+
+async function compareTables(source: DatabaseHandle, target: DatabaseHandle, tables: TableInfo[], pageRows: number): Promise<TableCheck[]> {
   const checks: TableCheck[] = [];
   for (const t of tables) {
     // One side after the other: half the rows in memory at a time.
@@ -218,7 +221,8 @@ export async function assertIdle(h: DatabaseHandle, side: 'source' | 'target', n
   }
 }
 
-async function isEmpty(h: DatabaseHandle, tables: TableInfo[]): Promise<string | null> {
+/** The first table that holds a row, or null. */
+async function tableWithRows(h: DatabaseHandle, tables: TableInfo[]): Promise<string | null> {
   for (const t of tables) {
     const row = await (h.db as Kysely<any>).selectFrom(t.name).select(sql`1`.as('one')).limit(1).executeTakeFirst();
     if (row) return t.name;
@@ -275,7 +279,7 @@ export async function copyDatabase(source: DatabaseHandle, target: DatabaseHandl
     if (!progress) throw new DbCopyError('COPY_NOTHING_TO_RESUME', 'the target holds no interrupted copy to resume; run without --resume into an empty database');
   } else {
     if (progress) throw new DbCopyError('COPY_INTERRUPTED', 'the target holds an interrupted copy; run again with --resume to finish it');
-    const busy = await isEmpty(target, tables);
+    const busy = await tableWithRows(target, tables);
     if (busy) throw new DbCopyError('COPY_TARGET_NOT_EMPTY', `the target database is not empty (table ${busy} has rows); copy into a new, empty database`);
     await sql`create table ${sql.table(PROGRESS_TABLE)} (tbl text primary key, last_key text, copied bigint not null, done integer not null)`.execute(target.db);
     progress = new Map();
@@ -302,7 +306,7 @@ export async function copyDatabase(source: DatabaseHandle, target: DatabaseHandl
     await saveProgress(targetDb, t.name, p);
   }
 
-  const checks = await verifyCopy(source, target, pageRows);
+  const checks = await compareTables(source, target, tables, pageRows);
   if (checks.every((c) => c.equal)) await sql`drop table ${sql.table(PROGRESS_TABLE)}`.execute(target.db);
   return { tables: checks, copiedRows };
 }

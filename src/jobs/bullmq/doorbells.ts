@@ -31,6 +31,7 @@ export interface Doorbells {
   /** What a worker process takes its jobs from (`web` only rings). */
   source(options: SourceOptions): JobSource;
   check(): Promise<void>;
+  /** Closes the producer; a started source is closed by its worker first (`stop`). */
   close(): Promise<void>;
 }
 
@@ -133,8 +134,6 @@ export function createDoorbells(options: DoorbellOptions): Doorbells {
       await queue.getJobCounts('wait');
     },
     async close() {
-      clearInterval(sweepTimer);
-      await worker?.close();
       await queue.close();
     },
   };
